@@ -1,0 +1,33 @@
+"""The Python API of program enrollments: the one entry point for other code.
+
+Reads (``get_*`` one object, ``fetch_*`` querysets) and writes (bulk writes,
+linking, transfers). Views, admin, commands and signal handlers call these.
+"""
+
+from program_enrollments.api.linking import link_program_enrollments, link_waiting_program_enrollments
+from program_enrollments.api.reading import (
+    fetch_program_course_enrollments,
+    fetch_program_enrollments,
+    get_program_course_enrollment,
+    get_program_enrollment,
+)
+from program_enrollments.api.transfers import iter_transfer_program_enrollments, transfer_program_enrollments
+from program_enrollments.api.writing import (
+    check_course_in_program,
+    write_program_course_enrollments,
+    write_program_enrollments,
+)
+
+__all__ = [
+    "check_course_in_program",
+    "fetch_program_course_enrollments",
+    "fetch_program_enrollments",
+    "get_program_course_enrollment",
+    "get_program_enrollment",
+    "iter_transfer_program_enrollments",
+    "link_program_enrollments",
+    "link_waiting_program_enrollments",
+    "transfer_program_enrollments",
+    "write_program_course_enrollments",
+    "write_program_enrollments",
+]

@@ -1,0 +1,122 @@
+"""Reads: ``get_*`` return one object or raise, ``fetch_*`` return querysets."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from uuid import UUID
+
+from opaque_keys.edx.keys import CourseKey
+
+from program_enrollments.api._validation import as_course_key, as_uuid
+from program_enrollments.models import (
+    ProgramCourseEnrollment,
+    ProgramCourseEnrollmentQuerySet,
+    ProgramEnrollment,
+    ProgramEnrollmentQuerySet,
+)
+
+
+def get_program_enrollment(
+    *, program_uuid: UUID | str, student_key: str | None = None, user=None
+) -> ProgramEnrollment:
+    """Return a learner's enrollment in a program, found by student key (any case) or user.
+
+    Raises:
+        ProgramEnrollment.DoesNotExist: the learner is not in the program.
+        InvalidRequest: neither or both of ``student_key`` and ``user`` given, or a bad uuid.
+    """
+    queryset = fetch_program_enrollments(program_uuids=[program_uuid])
+    return _by_learner(queryset, student_key=student_key, user=user).get()
+
+
+def get_program_course_enrollment(
+    *, program_uuid: UUID | str, course_key: CourseKey | str, student_key: str | None = None, user=None
+) -> ProgramCourseEnrollment:
+    """Return a learner's enrollment in one course run of a program.
+
+    Raises:
+        ProgramCourseEnrollment.DoesNotExist: there is none.
+        InvalidRequest: neither or both of ``student_key`` and ``user`` given, or a bad key.
+    """
+    queryset = fetch_program_course_enrollments(program_uuids=[program_uuid], course_keys=[course_key])
+    enrollment = _by_learner(ProgramEnrollment.objects.all(), student_key=student_key, user=user)
+    return queryset.get(program_enrollment__in=enrollment)
+
+
+def _by_learner(queryset, *, student_key, user):
+    from program_enrollments.exceptions import InvalidRequest
+
+    if (student_key is None) == (user is None):
+        raise InvalidRequest("Give exactly one of student_key and user.")
+    if student_key is not None:
+        return queryset.for_student_keys([student_key])
+    return queryset.filter(user=user)
+
+
+def fetch_program_enrollments(
+    *,
+    program_uuids: Iterable[UUID | str] | None = None,
+    curriculum_uuids: Iterable[UUID | str] | None = None,
+    student_keys: Iterable[str] | None = None,
+    users: Iterable | None = None,
+    statuses: Iterable[str] | None = None,
+    realized_only: bool = False,
+    waiting_only: bool = False,
+) -> ProgramEnrollmentQuerySet:
+    """Return the program enrollments matching every filter given (student keys compare ignoring case).
+
+    Raises:
+        InvalidRequest: a malformed uuid.
+    """
+    queryset = ProgramEnrollment.objects.all()
+    if program_uuids is not None:
+        queryset = queryset.filter(program_uuid__in=[as_uuid(uuid, name="program_uuid") for uuid in program_uuids])
+    if curriculum_uuids is not None:
+        queryset = queryset.filter(
+            curriculum_uuid__in=[as_uuid(uuid, name="curriculum_uuid") for uuid in curriculum_uuids]
+        )
+    if student_keys is not None:
+        queryset = queryset.for_student_keys(student_keys)
+    if users is not None:
+        queryset = queryset.filter(user__in=users)
+    if statuses is not None:
+        queryset = queryset.filter(status__in=statuses)
+    if realized_only:
+        queryset = queryset.realized()
+    if waiting_only:
+        queryset = queryset.waiting()
+    return queryset
+
+
+def fetch_program_course_enrollments(
+    *,
+    program_uuids: Iterable[UUID | str] | None = None,
+    course_keys: Iterable[CourseKey | str] | None = None,
+    student_keys: Iterable[str] | None = None,
+    users: Iterable | None = None,
+    statuses: Iterable[str] | None = None,
+    active_only: bool = False,
+) -> ProgramCourseEnrollmentQuerySet:
+    """Return the program course enrollments matching every filter given.
+
+    Raises:
+        InvalidRequest: a malformed uuid or course key.
+    """
+    queryset = ProgramCourseEnrollment.objects.select_related("program_enrollment")
+    if program_uuids is not None:
+        queryset = queryset.filter(
+            program_enrollment__program_uuid__in=[as_uuid(uuid, name="program_uuid") for uuid in program_uuids]
+        )
+    if course_keys is not None:
+        queryset = queryset.filter(course_key__in=[as_course_key(key) for key in course_keys])
+    if student_keys is not None:
+        queryset = queryset.filter(
+            program_enrollment__in=ProgramEnrollment.objects.for_student_keys(student_keys)
+        )
+    if users is not None:
+        queryset = queryset.filter(program_enrollment__user__in=users)
+    if statuses is not None:
+        queryset = queryset.filter(status__in=statuses)
+    if active_only:
+        queryset = queryset.active()
+    return queryset

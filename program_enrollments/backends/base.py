@@ -1,0 +1,61 @@
+"""The interface between the app and its host.
+
+Every method works on sets (a course and many users, many programs) so that a
+bulk write costs a fixed number of round trips whatever its size.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Collection, Iterable
+from uuid import UUID
+
+from opaque_keys.edx.keys import CourseKey
+
+from program_enrollments.data import ProgramData
+
+
+class LMSBackend(abc.ABC):
+    """What the app needs from the host LMS: courses, users and course enrollments."""
+
+    @abc.abstractmethod
+    def course_exists(self, course_key: CourseKey) -> bool:
+        """Whether the LMS has this course run."""
+
+    @abc.abstractmethod
+    def resolve_users(self, organization_key: str, student_keys: Iterable[str]) -> dict[str, int]:
+        """Map case-folded student keys of ``organization_key`` to the ids of their LMS users.
+
+        Keys with no SSO identity are absent from the result.
+        """
+
+    @abc.abstractmethod
+    def get_user_ids(self, usernames: Iterable[str]) -> dict[str, int]:
+        """Map usernames to user ids; unknown usernames are absent from the result."""
+
+    @abc.abstractmethod
+    def enroll(self, course_key: CourseKey, user_ids: Collection[int], *, active: bool = True) -> dict[int, int]:
+        """Make sure each user has a course enrollment in ``course_key``; return their ids by user id.
+
+        A missing enrollment is created in masters mode, active or not as asked.
+        With ``active``, an existing enrollment is activated and an ``audit`` or
+        ``honor`` one is upgraded to masters; other modes (paid ones) are kept.
+        Without ``active``, existing enrollments are left as they are.
+        """
+
+    @abc.abstractmethod
+    def deactivate(self, course_key: CourseKey, user_ids: Collection[int]) -> None:
+        """Deactivate the course enrollments of ``user_ids`` in ``course_key``."""
+
+
+class CatalogBackend(abc.ABC):
+    """What the app needs from the program catalog."""
+
+    @abc.abstractmethod
+    def get_programs(self, program_uuids: Iterable[UUID]) -> dict[UUID, ProgramData]:
+        """Return the known programs among ``program_uuids``, by uuid."""
+
+    def get_program(self, program_uuid: UUID | str) -> ProgramData | None:
+        """Return one program, or None when the catalog does not know it."""
+        uuid = program_uuid if isinstance(program_uuid, UUID) else UUID(str(program_uuid))
+        return self.get_programs([uuid]).get(uuid)

@@ -1,0 +1,65 @@
+"""System checks of the app's configuration (ids ``program_enrollments.E00x``)."""
+
+from django.apps import apps
+from django.core import checks
+from django.utils.module_loading import import_string
+
+from program_enrollments import conf
+from program_enrollments.backends.base import CatalogBackend, LMSBackend
+
+
+@checks.register()
+def check_backends(app_configs=None, **kwargs):
+    errors = []
+    for name, base, check_id in (("LMS_BACKEND", LMSBackend, "E001"), ("CATALOG_BACKEND", CatalogBackend, "E002")):
+        path = conf.get(name)
+        try:
+            backend = import_string(path)
+        except ImportError as error:
+            errors.append(
+                checks.Error(
+                    f"{conf.SETTINGS_NAME}['{name}'] names {path!r}, which cannot be imported: {error}",
+                    hint=f"Set {conf.SETTINGS_NAME}['{name}'] to the dotted path of a {base.__name__} subclass.",
+                    id=f"program_enrollments.{check_id}",
+                )
+            )
+            continue
+        if not (isinstance(backend, type) and issubclass(backend, base)):
+            errors.append(
+                checks.Error(
+                    f"{conf.SETTINGS_NAME}['{name}'] names {path!r}, which is not a {base.__name__} subclass.",
+                    hint=f"Subclass program_enrollments.backends.base.{base.__name__}.",
+                    id=f"program_enrollments.{check_id}",
+                )
+            )
+    return errors
+
+
+@checks.register(checks.Tags.models)
+def check_course_enrollment_model(app_configs=None, **kwargs):
+    label = conf.course_enrollment_model_label()
+    try:
+        apps.get_model(label, require_ready=False)
+    except (LookupError, ValueError):
+        return [
+            checks.Error(
+                f"{conf.COURSE_ENROLLMENT_MODEL_SETTING} refers to {label!r}, which is not an installed model.",
+                hint="Point it at the host's course-enrollment model, e.g. 'student.CourseEnrollment' in an "
+                "Open edX LMS or 'lms.CourseEnrollment' in the standalone host.",
+                id="program_enrollments.E003",
+            )
+        ]
+    return []
+
+
+@checks.register()
+def check_chunk_size(app_configs=None, **kwargs):
+    size = conf.get("WRITE_CHUNK_SIZE")
+    if not isinstance(size, int) or isinstance(size, bool) or size < 1:
+        return [
+            checks.Error(
+                f"{conf.SETTINGS_NAME}['WRITE_CHUNK_SIZE'] must be a positive integer, not {size!r}.",
+                id="program_enrollments.E004",
+            )
+        ]
+    return []

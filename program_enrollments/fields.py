@@ -1,0 +1,115 @@
+"""Model fields that keep the identity columns of the one-active rule.
+
+``pre_save`` runs for ``save()`` and ``bulk_create()`` alike, so every ORM
+insert fills these columns, not only the Python API's.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from opaque_keys.edx.django.models import CourseKeyField
+
+from program_enrollments import identity
+
+
+class _ExactMatchCollationMixin:
+    """Compare values byte for byte on MySQL/MariaDB.
+
+    Their default collations treat ``jose``/``josé`` and ``x``/``x `` as equal,
+    which would merge distinct learners or course runs in unique indexes. A
+    binary collation without pad space keeps them apart. Other backends already
+    compare exactly, and ``db_collation`` values are backend-specific, so the
+    collation is chosen here per connection instead.
+    """
+
+    def db_parameters(self, connection):
+        params = super().db_parameters(connection)
+        if connection.vendor == "mysql":
+            params["collation"] = "utf8mb4_nopad_bin" if connection.mysql_is_mariadb else "utf8mb4_0900_bin"
+        return params
+
+
+class ExactCourseKeyField(_ExactMatchCollationMixin, CourseKeyField):
+    """A course key column compared exactly on every backend."""
+
+
+class NormalizedStudentKeyField(_ExactMatchCollationMixin, models.CharField):
+    """The case-folded copy of another field, filled on every save and bulk_create."""
+
+    def __init__(self, *args, source: str = "external_user_key", **kwargs):
+        self.source = source
+        kwargs.setdefault("editable", False)
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        kwargs["source"] = self.source
+        kwargs.pop("editable", None)
+        return name, path, args, kwargs
+
+    def pre_save(self, model_instance, add):
+        value = identity.normalize_student_key(getattr(model_instance, self.source))
+        setattr(model_instance, self.attname, value)
+        return value
+
+
+class ProgramLearnerRefField(models.CharField):
+    """A program enrollment's learner identity (see ``identity.learner_ref``).
+
+    The authoring organization comes from the catalog. Bulk writers put it on
+    the instance as ``_organization_key`` to spare one catalog lookup per row.
+    """
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_length", identity.LEARNER_REF_MAX_LENGTH)
+        kwargs.setdefault("editable", False)
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        kwargs.pop("editable", None)
+        return name, path, args, kwargs
+
+    def pre_save(self, model_instance, add):
+        if model_instance.user_id is None:
+            organization_key = getattr(model_instance, "_organization_key", None)
+            if organization_key is None:
+                from program_enrollments.backends import catalog_backend
+
+                program = catalog_backend().get_program(model_instance.program_uuid)
+                organization_key = program.organization_key if program else identity.UNKNOWN_ORGANIZATION
+            value = identity.learner_ref(
+                user_id=None,
+                organization_key=organization_key,
+                student_key=model_instance.external_user_key,
+            )
+        else:
+            value = identity.learner_ref(user_id=model_instance.user_id, organization_key=None, student_key=None)
+        setattr(model_instance, self.attname, value)
+        return value
+
+
+class CourseLearnerRefField(models.CharField):
+    """A program course enrollment's copy of its program enrollment's learner identity.
+
+    The identity lives on another table, so a database cannot compute it; the
+    copy is taken on every save and bulk_create, and the Python API rewrites it
+    when linking changes the identity.
+    """
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_length", identity.LEARNER_REF_MAX_LENGTH)
+        kwargs.setdefault("editable", False)
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        kwargs.pop("editable", None)
+        return name, path, args, kwargs
+
+    def pre_save(self, model_instance, add):
+        value = model_instance.program_enrollment.learner_ref
+        if not value:
+            raise ValueError("The program enrollment of a program course enrollment must be saved first.")
+        setattr(model_instance, self.attname, value)
+        return value

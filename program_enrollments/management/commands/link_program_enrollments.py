@@ -1,0 +1,69 @@
+"""Link waiting program enrollments to LMS users by username (the Open edX command's arguments)."""
+
+from uuid import UUID
+
+from django.core.management.base import BaseCommand, CommandError
+
+from program_enrollments import api
+from program_enrollments.exceptions import ProgramEnrollmentsError
+
+INCORRECT_PARAMETER_TEMPLATE = (
+    "incorrectly formatted argument '{}', must be in form <external user key>:<lms username>"
+)
+DUPLICATE_KEY_TEMPLATE = "external user key {} provided multiple times"
+
+
+class Command(BaseCommand):
+    help = (
+        "Link program enrollments without an LMS user to LMS users. "
+        "Usage: link_program_enrollments <program_uuid> <external_user_key>:<lms_username> ..."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("program_uuid", help="the program in which we are linking enrollments to users")
+        parser.add_argument(
+            "user_items",
+            nargs="*",
+            help="specify the users to link, in the format <external_student_key>:<lms_username>*",
+        )
+
+    def handle(self, program_uuid, user_items, **options):
+        try:
+            parsed_uuid = UUID(program_uuid)
+        except ValueError as error:
+            raise CommandError(f"supplied program_uuid '{program_uuid}' is not a valid UUID") from error
+        usernames = self.parse_user_items(user_items)
+        try:
+            outcomes = api.link_program_enrollments(program_uuid=parsed_uuid, usernames_by_student_key=usernames)
+        except ProgramEnrollmentsError as error:
+            raise CommandError(str(error)) from error
+        failed = 0
+        for outcome in outcomes.values():
+            if outcome.error:
+                failed += 1
+                self.stderr.write(outcome.error)
+            else:
+                message = f"Linked {outcome.student_key} to {outcome.username}"
+                if outcome.deactivated_courses:
+                    message += (
+                        "; made inactive (already active through another program): "
+                        + ", ".join(outcome.deactivated_courses)
+                    )
+                self.stdout.write(message)
+        self.stdout.write(f"{len(outcomes) - failed} linked, {failed} not linked")
+        if failed:
+            raise CommandError(f"{failed} of {len(outcomes)} enrollments could not be linked")
+
+    @staticmethod
+    def parse_user_items(user_items):
+        """Return {external_user_key: username}; raise CommandError on a malformed or repeated item."""
+        result = {}
+        for user_item in user_items:
+            parts = user_item.split(":")
+            if len(parts) != 2 or not (parts[0].strip() and parts[1].strip()):
+                raise CommandError(INCORRECT_PARAMETER_TEMPLATE.format(user_item))
+            external_user_key, username = parts[0].strip(), parts[1].strip()
+            if external_user_key in result:
+                raise CommandError(DUPLICATE_KEY_TEMPLATE.format(external_user_key))
+            result[external_user_key] = username
+        return result

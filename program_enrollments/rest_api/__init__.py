@@ -1,0 +1,1 @@
+"""HTTP interface of the app (mounted by the host under ``api/program_enrollments/``)."""

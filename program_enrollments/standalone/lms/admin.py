@@ -1,0 +1,19 @@
+from django.contrib import admin
+
+from program_enrollments.standalone.lms.models import CourseEnrollment, SSOIdentity
+
+
+@admin.register(CourseEnrollment)
+class CourseEnrollmentAdmin(admin.ModelAdmin):
+    list_display = ("id", "user", "course_id", "mode", "is_active", "modified")
+    list_filter = ("mode", "is_active")
+    search_fields = ("user__username", "user__email", "course_id")
+    raw_id_fields = ("user",)
+
+
+@admin.register(SSOIdentity)
+class SSOIdentityAdmin(admin.ModelAdmin):
+    list_display = ("organization_key", "student_key", "user", "created")
+    search_fields = ("student_key", "user__username", "user__email")
+    list_filter = ("organization_key",)
+    raw_id_fields = ("user",)

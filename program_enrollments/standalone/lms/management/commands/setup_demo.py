@@ -1,0 +1,73 @@
+"""Load the demo catalog and create demo accounts and enrollments (safe to re-run)."""
+
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from program_enrollments import api
+from program_enrollments.standalone.catalog.loading import load_programs, parse_document
+from program_enrollments.standalone.lms.models import SSOIdentity
+
+DEMO_CATALOG = Path(__file__).resolve().parents[3] / "fixtures" / "demo_programs.json"
+ORGANIZATION = "GTx"
+CYBERSECURITY = "509c2e6c-f4e2-5b32-bc77-5137159b0719"
+CYBERSECURITY_CURRICULUM = "8f6bcfd1-48ca-5ba6-ae52-0572a322788d"
+DEMO_COURSE = "course-v1:GTx+CS6035+2020_Spring"
+ADMIN = ("admin", "admin")
+LEARNER_PASSWORD = "learner"
+# username -> student key at GTx; the last learner has no account yet (a waiting learner).
+LEARNERS = {"learner1": "GT-1001", "learner2": "GT-1002", "learner3": "GT-1003", None: "GT-2001"}
+
+
+class Command(BaseCommand):
+    help = "Load the demo catalog (three GTx programs), a demo admin and demo learners with enrollments."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--catalog", default=str(DEMO_CATALOG), help="catalog JSON to load")
+
+    def handle(self, catalog, **options):
+        summary = load_programs(parse_document(Path(catalog).read_text(encoding="utf-8")))
+        self.stdout.write(f"Catalog: {len(summary.program_uuids)} programs loaded from {catalog}")
+        User = get_user_model()
+        with transaction.atomic():
+            admin, created = User.objects.get_or_create(
+                username=ADMIN[0], defaults={"email": "admin@example.com", "is_staff": True, "is_superuser": True}
+            )
+            if created:
+                admin.set_password(ADMIN[1])
+                admin.save()
+            for username, student_key in LEARNERS.items():
+                if username is None:
+                    continue
+                user, created = User.objects.get_or_create(username=username, defaults={"email": f"{username}@example.com"})
+                if created:
+                    user.set_password(LEARNER_PASSWORD)
+                    user.save()
+                SSOIdentity.objects.get_or_create(
+                    organization_key=ORGANIZATION, student_key=student_key, defaults={"user": user}
+                )
+        keys = list(LEARNERS.values())
+        api.write_program_enrollments(
+            program_uuid=CYBERSECURITY,
+            requests=[{"student_key": key, "status": "enrolled", "curriculum_uuid": CYBERSECURITY_CURRICULUM} for key in keys],
+            create=True,
+            update=True,
+            actor=admin,
+            reason="Demo data",
+        )
+        api.write_program_course_enrollments(
+            program_uuid=CYBERSECURITY,
+            course_key=DEMO_COURSE,
+            requests=[{"student_key": key, "status": "active"} for key in keys],
+            create=True,
+            update=True,
+            actor=admin,
+            reason="Demo data",
+        )
+        self.stdout.write(
+            f"Demo learners {', '.join(k for k in LEARNERS if k)} (password '{LEARNER_PASSWORD}') and waiting "
+            f"learner {LEARNERS[None]} are enrolled in program {CYBERSECURITY}, active in {DEMO_COURSE}."
+        )
+        self.stdout.write(f"Admin: username '{ADMIN[0]}', password '{ADMIN[1]}'")

@@ -1,0 +1,104 @@
+"""Settings of the standalone host.
+
+``DATABASE_URL`` selects the database (``postgres://...``, ``mysql://...``);
+without it, an SQLite file under ``var/`` at the repository root is used.
+"""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent
+VAR_DIR = Path(os.environ.get("PROGRAM_ENROLLMENTS_VAR_DIR", Path.cwd() / "var"))
+
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "standalone-development-secret-key-change-me")
+DEBUG = os.environ.get("DJANGO_DEBUG", "1") == "1"
+ALLOWED_HOSTS = os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "simple_history",
+    "program_enrollments.standalone.lms",
+    "program_enrollments.standalone.catalog",
+    "program_enrollments",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
+]
+
+ROOT_URLCONF = "program_enrollments.standalone.urls"
+WSGI_APPLICATION = "program_enrollments.standalone.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+
+def _database_from_environment():
+    url = os.environ.get("DATABASE_URL", "").strip()
+    if not url:
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        url = f"sqlite:///{VAR_DIR / 'db.sqlite3'}"
+    database = dj_database_url.parse(url, conn_max_age=0)
+    engine = database["ENGINE"]
+    if engine == "django.db.backends.sqlite3":
+        database["ENGINE"] = "program_enrollments.standalone.sqlite3"
+        # IMMEDIATE takes the write lock at BEGIN, so concurrent writers wait their
+        # turn (up to the timeout) instead of failing with "database is locked".
+        database["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
+    elif engine == "django.db.backends.mysql":
+        database["OPTIONS"] = {"charset": "utf8mb4"}
+        database["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"}
+    return database
+
+
+DATABASES = {"default": _database_from_environment()}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+PROGRAM_ENROLLMENTS_COURSE_ENROLLMENT_MODEL = "lms.CourseEnrollment"
+PROGRAM_ENROLLMENTS = {
+    "LMS_BACKEND": "program_enrollments.backends.standalone.StandaloneLMSBackend",
+    "CATALOG_BACKEND": "program_enrollments.backends.standalone.StandaloneCatalogBackend",
+}
+
+AUTH_PASSWORD_VALIDATORS = []
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {"program_enrollments": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")}},
+}

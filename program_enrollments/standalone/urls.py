@@ -1,0 +1,11 @@
+"""URLs of the standalone host: the admin, and the app where an Open edX LMS would mount it."""
+
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+urlpatterns = [
+    path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    path("admin/", admin.site.urls),
+    path("api/program_enrollments/", include("program_enrollments.rest_api.urls")),
+]
