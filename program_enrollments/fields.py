@@ -71,7 +71,10 @@ class ProgramLearnerRefField(models.CharField):
         return name, path, args, kwargs
 
     def pre_save(self, model_instance, add):
-        if model_instance.user_id is None:
+        if model_instance.user_id is None and model_instance.external_user_key is None:
+            # No identity: the database refuses the row (pe_user_or_student_key).
+            value = None
+        elif model_instance.user_id is None:
             organization_key = getattr(model_instance, "_organization_key", None)
             if organization_key is None:
                 from program_enrollments.backends import catalog_backend

@@ -66,9 +66,7 @@ class ProgramEnrollment(TimeStampedModel):
     """
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE)
-    external_user_key = models.CharField(
-        db_index=True, max_length=STUDENT_KEY_MAX_LENGTH, null=True, blank=True
-    )
+    external_user_key = models.CharField(db_index=True, max_length=STUDENT_KEY_MAX_LENGTH, null=True, blank=True)
     # Case-folded external_user_key: the database keeps keys unique ignoring case.
     external_user_key_normalized = NormalizedStudentKeyField(
         max_length=STUDENT_KEY_MAX_LENGTH, null=True, source="external_user_key"
@@ -79,7 +77,10 @@ class ProgramEnrollment(TimeStampedModel):
     learner_ref = ProgramLearnerRefField(db_index=True)
 
     # The derived identity columns are rebuilt from the others; history keeps what people changed.
-    history = HistoricalRecords(excluded_fields=["external_user_key_normalized", "learner_ref"])
+    history = HistoricalRecords(
+        excluded_fields=["external_user_key_normalized", "learner_ref"],
+        history_change_reason_field=models.TextField(null=True),
+    )
 
     objects = ProgramEnrollmentQuerySet.as_manager()
 
@@ -162,7 +163,10 @@ class ProgramCourseEnrollment(TimeStampedModel):
         db_persist=True,
     )
 
-    history = HistoricalRecords(excluded_fields=["learner_ref", "active_learner_ref"])
+    history = HistoricalRecords(
+        excluded_fields=["learner_ref", "active_learner_ref"],
+        history_change_reason_field=models.TextField(null=True),
+    )
 
     objects = ProgramCourseEnrollmentQuerySet.as_manager()
 

@@ -13,7 +13,6 @@ from collections import defaultdict
 from collections.abc import Mapping
 from uuid import UUID
 
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from program_enrollments.api import _batches, _history
@@ -38,8 +37,7 @@ EXISTING_USER_TEMPLATE = (
     "{account_relation} account username={username}"
 )
 USER_IN_PROGRAM_TEMPLATE = (
-    "User with username={username} is already enrolled in program uuid={program_uuid} "
-    "under another student key"
+    "User with username={username} is already enrolled in program uuid={program_uuid} under another student key"
 )
 LINK_ERROR_TEMPLATE = "Could not link external student key={external_user_key} to username={username}"
 
@@ -64,9 +62,7 @@ def link_program_enrollments(
     users = lms_backend().get_user_ids(requested.values())
     enrollments = {
         enrollment.external_user_key_normalized: enrollment
-        for enrollment in ProgramEnrollment.objects.for_program(uuid)
-        .for_student_keys(requested)
-        .select_related("user")
+        for enrollment in ProgramEnrollment.objects.for_program(uuid).for_student_keys(requested).select_related("user")
     }
     in_program = set(
         ProgramEnrollment.objects.for_program(uuid).filter(user_id__in=users.values()).values_list("user_id", flat=True)
@@ -162,7 +158,9 @@ def link_waiting_program_enrollments(*, organization_key: str, student_key: str,
         for enrollment in waiting:
             error = ""
             if enrollment.program_uuid in in_programs:
-                error = USER_IN_PROGRAM_TEMPLATE.format(username=user.get_username(), program_uuid=enrollment.program_uuid)
+                error = USER_IN_PROGRAM_TEMPLATE.format(
+                    username=user.get_username(), program_uuid=enrollment.program_uuid
+                )
                 log.warning(error)
             outcomes[str(enrollment.id)] = LinkOutcome(
                 student_key=enrollment.external_user_key,
@@ -271,7 +269,9 @@ def _link(pairs: list[tuple[ProgramEnrollment, int]], *, actor) -> dict[int, tup
 
 def _activation_times(row_ids: list[int]) -> dict:
     """When each program course enrollment last became active, read from its history."""
-    history = ProgramCourseEnrollment.history.model.objects.filter(id__in=row_ids).order_by("history_date", "history_id")
+    history = ProgramCourseEnrollment.history.model.objects.filter(id__in=row_ids).order_by(
+        "history_date", "history_id"
+    )
     activated: dict[int, object] = {}
     previous: dict[int, str] = {}
     for row_id, status, when in history.values_list("id", "status", "history_date"):

@@ -16,9 +16,7 @@ from program_enrollments.models import (
 )
 
 
-def get_program_enrollment(
-    *, program_uuid: UUID | str, student_key: str | None = None, user=None
-) -> ProgramEnrollment:
+def get_program_enrollment(*, program_uuid: UUID | str, student_key: str | None = None, user=None) -> ProgramEnrollment:
     """Return a learner's enrollment in a program, found by student key (any case) or user.
 
     Raises:
@@ -110,9 +108,7 @@ def fetch_program_course_enrollments(
     if course_keys is not None:
         queryset = queryset.filter(course_key__in=[as_course_key(key) for key in course_keys])
     if student_keys is not None:
-        queryset = queryset.filter(
-            program_enrollment__in=ProgramEnrollment.objects.for_student_keys(student_keys)
-        )
+        queryset = queryset.filter(program_enrollment__in=ProgramEnrollment.objects.for_student_keys(student_keys))
     if users is not None:
         queryset = queryset.filter(program_enrollment__user__in=users)
     if statuses is not None:

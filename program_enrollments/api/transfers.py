@@ -231,7 +231,10 @@ def _transfer_chunk(plan: _Plan, keys: list[str]) -> dict[str, TransferOutcome]:
         missing = [course for course in courses if course not in plan.target.course_keys()]
         if missing:
             outcomes[key] = TransferOutcome(
-                key, TransferStatus.COURSE_NOT_IN_TARGET, courses=courses, detail=f"Not in the target: {', '.join(missing)}"
+                key,
+                TransferStatus.COURSE_NOT_IN_TARGET,
+                courses=courses,
+                detail=f"Not in the target: {', '.join(missing)}",
             )
         elif target is not None and target.user_id is not None and target.user_id != source.user_id:
             outcomes[key] = TransferOutcome(
@@ -265,7 +268,10 @@ def _transfer_chunk(plan: _Plan, keys: list[str]) -> dict[str, TransferOutcome]:
         blocked = [course for course in courses if holders.get((ref, course)) not in own]
         if blocked:
             outcomes[key] = TransferOutcome(
-                key, TransferStatus.CONFLICTED, courses=courses, detail=f"Active through another program: {', '.join(blocked)}"
+                key,
+                TransferStatus.CONFLICTED,
+                courses=courses,
+                detail=f"Active through another program: {', '.join(blocked)}",
             )
         else:
             accepted.append((key, source, target, moving))
@@ -286,7 +292,7 @@ def _transfer_chunk(plan: _Plan, keys: list[str]) -> dict[str, TransferOutcome]:
 
     # 2. Create or reactivate the target program enrollments.
     new_targets, changed_targets, target_of = [], [], {}
-    for key, source, target, _ in accepted:
+    for _key, source, target, _ in accepted:
         if target is None:
             target = ProgramEnrollment(
                 user_id=source.user_id,
@@ -339,7 +345,9 @@ def _transfer_chunk(plan: _Plan, keys: list[str]) -> dict[str, TransferOutcome]:
                 entering_changed.append(current)
     if entering_changed:
         ProgramCourseEnrollment.objects.bulk_update(entering_changed, ["status", "course_enrollment", "modified"])
-        _history.record(ProgramCourseEnrollment, entering_changed, created=False, actor=plan.actor, reason=reason, when=now)
+        _history.record(
+            ProgramCourseEnrollment, entering_changed, created=False, actor=plan.actor, reason=reason, when=now
+        )
     if entering_new:
         ProgramCourseEnrollment.objects.bulk_create(entering_new)
         _history.record(ProgramCourseEnrollment, entering_new, created=True, actor=plan.actor, reason=reason, when=now)
@@ -352,5 +360,7 @@ def _transfer_chunk(plan: _Plan, keys: list[str]) -> dict[str, TransferOutcome]:
             source.modified = now
         if sources_changed:
             ProgramEnrollment.objects.bulk_update(sources_changed, ["status", "modified"])
-            _history.record(ProgramEnrollment, sources_changed, created=False, actor=plan.actor, reason=reason, when=now)
+            _history.record(
+                ProgramEnrollment, sources_changed, created=False, actor=plan.actor, reason=reason, when=now
+            )
     return {key: outcomes[key] for key in keys}

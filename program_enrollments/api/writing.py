@@ -178,11 +178,15 @@ def _apply_program_chunk(program: ProgramData, chunk, *, create, update, actor, 
 
     if to_create:
         user_ids = lms_backend().resolve_users(program.organization_key, [item.student_key for item in to_create])
-        taken_users = set(
-            ProgramEnrollment.objects.for_program(program.uuid)
-            .filter(user_id__in=set(user_ids.values()))
-            .values_list("user_id", flat=True)
-        ) if user_ids else set()
+        taken_users = (
+            set(
+                ProgramEnrollment.objects.for_program(program.uuid)
+                .filter(user_id__in=set(user_ids.values()))
+                .values_list("user_id", flat=True)
+            )
+            if user_ids
+            else set()
+        )
         new = []
         for item in to_create:
             user_id = user_ids.get(item.folded_key)
@@ -326,7 +330,9 @@ def _apply_course_chunk(context: _CourseContext, chunk: list[_Item]) -> dict[str
             writes.append((item, enrollment, existing))
 
     # The application-side check of the one-active rule: the database holds it too.
-    holders = active_holders(course_key, {enrollment.learner_ref for item, enrollment, _ in writes if item.status == ACTIVE})
+    holders = active_holders(
+        course_key, {enrollment.learner_ref for item, enrollment, _ in writes if item.status == ACTIVE}
+    )
     allowed = []
     for item, enrollment, existing in writes:
         holder = holders.get(enrollment.learner_ref)
@@ -336,8 +342,12 @@ def _apply_course_chunk(context: _CourseContext, chunk: list[_Item]) -> dict[str
             allowed.append((item, enrollment, existing))
 
     backend = lms_backend()
-    activate_users = {enrollment.user_id for item, enrollment, _ in allowed if item.status == ACTIVE and enrollment.user_id}
-    deactivate_users = {enrollment.user_id for item, enrollment, _ in allowed if item.status == INACTIVE and enrollment.user_id}
+    activate_users = {
+        enrollment.user_id for item, enrollment, _ in allowed if item.status == ACTIVE and enrollment.user_id
+    }
+    deactivate_users = {
+        enrollment.user_id for item, enrollment, _ in allowed if item.status == INACTIVE and enrollment.user_id
+    }
     course_enrollment_ids = backend.enroll(course_key, activate_users, active=True) if activate_users else {}
     if deactivate_users:
         course_enrollment_ids.update(backend.enroll(course_key, deactivate_users, active=False))
@@ -384,10 +394,14 @@ def _apply_course_chunk(context: _CourseContext, chunk: list[_Item]) -> dict[str
                 ProgramCourseEnrollment.objects.bulk_update(
                     rows, ["status", "course_staff", "course_enrollment", "modified"]
                 )
-        _history.record(ProgramCourseEnrollment, changed, created=False, actor=context.actor, reason=context.reason, when=now)
+        _history.record(
+            ProgramCourseEnrollment, changed, created=False, actor=context.actor, reason=context.reason, when=now
+        )
     if new:
         created = ProgramCourseEnrollment.objects.bulk_create(new)
-        _history.record(ProgramCourseEnrollment, created, created=True, actor=context.actor, reason=context.reason, when=now)
+        _history.record(
+            ProgramCourseEnrollment, created, created=True, actor=context.actor, reason=context.reason, when=now
+        )
 
     if deactivate_users:
         release_course_enrollments(course_key, deactivate_users)

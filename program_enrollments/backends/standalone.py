@@ -67,11 +67,14 @@ class StandaloneLMSBackend(LMSBackend):
         if active:
             to_upgrade = [row[0] for row in existing if row[2] in UPGRADABLE_MODES]
             to_activate = [row[0] for row in existing if not row[3]]
-            for enrollment_id, user_id, mode, _is_active in existing:
+            for _enrollment_id, user_id, mode, _is_active in existing:
                 if mode != MASTERS_MODE and mode not in UPGRADABLE_MODES:
                     log.info(
                         "Kept mode %s of user %s in %s for a program enrollment instead of %s.",
-                        mode, user_id, course_key, MASTERS_MODE,
+                        mode,
+                        user_id,
+                        course_key,
+                        MASTERS_MODE,
                     )
             if to_upgrade:
                 CourseEnrollment.objects.filter(id__in=to_upgrade).update(mode=MASTERS_MODE)

@@ -7,9 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from program_enrollments import api
 from program_enrollments.exceptions import ProgramEnrollmentsError
 
-INCORRECT_PARAMETER_TEMPLATE = (
-    "incorrectly formatted argument '{}', must be in form <external user key>:<lms username>"
-)
+INCORRECT_PARAMETER_TEMPLATE = "incorrectly formatted argument '{}', must be in form <external user key>:<lms username>"
 DUPLICATE_KEY_TEMPLATE = "external user key {} provided multiple times"
 
 
@@ -45,9 +43,8 @@ class Command(BaseCommand):
             else:
                 message = f"Linked {outcome.student_key} to {outcome.username}"
                 if outcome.deactivated_courses:
-                    message += (
-                        "; made inactive (already active through another program): "
-                        + ", ".join(outcome.deactivated_courses)
+                    message += "; made inactive (already active through another program): " + ", ".join(
+                        outcome.deactivated_courses
                     )
                 self.stdout.write(message)
         self.stdout.write(f"{len(outcomes) - failed} linked, {failed} not linked")

@@ -46,7 +46,9 @@ def _require(mapping, key, where, kind=str):
         raise CatalogFormatError(f"{where}: expected an object")
     value = mapping.get(key)
     if not isinstance(value, kind) or (kind is str and not value.strip()):
-        raise CatalogFormatError(f"{where}: '{key}' is missing or not a {'non-blank string' if kind is str else kind.__name__}")
+        raise CatalogFormatError(
+            f"{where}: '{key}' is missing or not a {'non-blank string' if kind is str else kind.__name__}"
+        )
     return value
 
 
@@ -113,7 +115,11 @@ def load_programs(programs: list[dict]) -> LoadSummary:
         for curriculum_data in data["curricula"]:
             curriculum, _ = Curriculum.objects.update_or_create(
                 uuid=curriculum_data["uuid"],
-                defaults={"program": program, "name": curriculum_data["name"], "is_active": curriculum_data["is_active"]},
+                defaults={
+                    "program": program,
+                    "name": curriculum_data["name"],
+                    "is_active": curriculum_data["is_active"],
+                },
             )
             runs = []
             for key, title in curriculum_data["course_runs"]:

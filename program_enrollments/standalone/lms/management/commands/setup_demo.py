@@ -41,7 +41,9 @@ class Command(BaseCommand):
             for username, student_key in LEARNERS.items():
                 if username is None:
                     continue
-                user, created = User.objects.get_or_create(username=username, defaults={"email": f"{username}@example.com"})
+                user, created = User.objects.get_or_create(
+                    username=username, defaults={"email": f"{username}@example.com"}
+                )
                 if created:
                     user.set_password(LEARNER_PASSWORD)
                     user.save()
@@ -51,7 +53,9 @@ class Command(BaseCommand):
         keys = list(LEARNERS.values())
         api.write_program_enrollments(
             program_uuid=CYBERSECURITY,
-            requests=[{"student_key": key, "status": "enrolled", "curriculum_uuid": CYBERSECURITY_CURRICULUM} for key in keys],
+            requests=[
+                {"student_key": key, "status": "enrolled", "curriculum_uuid": CYBERSECURITY_CURRICULUM} for key in keys
+            ],
             create=True,
             update=True,
             actor=admin,

@@ -1,0 +1,212 @@
+"""The database itself refuses a second active program course enrollment, whatever the write path."""
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+
+from program_enrollments.models import ProgramCourseEnrollment, ProgramEnrollment
+from tests.factories import ProgramCourseEnrollmentFactory, ProgramEnrollmentFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def realized_pair(catalog):
+    """One user enrolled in two programs that share a course, active in it through the first."""
+    user = UserFactory()
+    first = ProgramEnrollmentFactory(user=user, program_uuid=catalog.CYBERSECURITY)
+    second = ProgramEnrollmentFactory(user=user, program_uuid=catalog.OTHER, curriculum_uuid=catalog.OTHER_CURRICULUM)
+    active = ProgramCourseEnrollmentFactory(program_enrollment=first, status="active")
+    return first, second, active
+
+
+@pytest.fixture
+def waiting_pair(catalog):
+    """One waiting learner (same GTx key, different casing) in two programs, active through the first."""
+    first = ProgramEnrollmentFactory(external_user_key="abc-123", program_uuid=catalog.CYBERSECURITY)
+    second = ProgramEnrollmentFactory(
+        external_user_key="ABC-123", program_uuid=catalog.OTHER, curriculum_uuid=catalog.OTHER_CURRICULUM
+    )
+    active = ProgramCourseEnrollmentFactory(program_enrollment=first, status="active")
+    return first, second, active
+
+
+PAIRS = ["realized_pair", "waiting_pair"]
+
+
+def _refused(callable_):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        callable_()
+
+
+@pytest.mark.parametrize("pair", PAIRS)
+def test_second_active_row_is_refused_on_save(request, pair, catalog):
+    _first, second, _ = request.getfixturevalue(pair)
+    _refused(
+        lambda: ProgramCourseEnrollment(
+            program_enrollment=second, course_key=catalog.SHARED_COURSE, status="active"
+        ).save()
+    )
+    assert ProgramCourseEnrollment.objects.filter(status="active").count() == 1
+
+
+@pytest.mark.parametrize("pair", PAIRS)
+def test_second_active_row_is_refused_on_bulk_create(request, pair, catalog):
+    _first, second, _ = request.getfixturevalue(pair)
+    _refused(
+        lambda: ProgramCourseEnrollment.objects.bulk_create(
+            [ProgramCourseEnrollment(program_enrollment=second, course_key=catalog.SHARED_COURSE, status="active")]
+        )
+    )
+    assert ProgramCourseEnrollment.objects.count() == 1
+
+
+@pytest.mark.parametrize("pair", PAIRS)
+def test_second_active_row_is_refused_on_queryset_update(request, pair, catalog):
+    _first, second, _ = request.getfixturevalue(pair)
+    inactive = ProgramCourseEnrollmentFactory(program_enrollment=second, status="inactive")
+    _refused(lambda: ProgramCourseEnrollment.objects.filter(pk=inactive.pk).update(status="active"))
+    inactive.refresh_from_db()
+    assert inactive.status == "inactive"
+
+
+@pytest.mark.parametrize("pair", PAIRS)
+def test_second_active_row_is_refused_on_instance_update(request, pair, catalog):
+    _first, second, _ = request.getfixturevalue(pair)
+    inactive = ProgramCourseEnrollmentFactory(program_enrollment=second, status="inactive")
+    inactive.status = "active"
+    _refused(inactive.save)
+
+
+@pytest.mark.parametrize("pair", PAIRS)
+def test_inactive_second_row_beside_an_active_one_is_accepted(request, pair, catalog):
+    _first, second, active = request.getfixturevalue(pair)
+    ProgramCourseEnrollmentFactory(program_enrollment=second, status="inactive")
+    assert ProgramCourseEnrollment.objects.filter(course_key=active.course_key).count() == 2
+
+
+@pytest.mark.parametrize("pair", PAIRS)
+def test_activation_once_the_first_is_inactive_is_accepted(request, pair, catalog):
+    _first, second, active = request.getfixturevalue(pair)
+    other = ProgramCourseEnrollmentFactory(program_enrollment=second, status="inactive")
+    ProgramCourseEnrollment.objects.filter(pk=active.pk).update(status="inactive")
+    ProgramCourseEnrollment.objects.filter(pk=other.pk).update(status="active")
+    assert list(ProgramCourseEnrollment.objects.filter(status="active").values_list("pk", flat=True)) == [other.pk]
+
+
+def test_same_key_in_another_organization_is_another_learner(catalog):
+    gtx = ProgramEnrollmentFactory(external_user_key="12345", program_uuid=catalog.CYBERSECURITY)
+    mitx = ProgramEnrollmentFactory(
+        external_user_key="12345", program_uuid=catalog.MIT, curriculum_uuid=catalog.MIT_CURRICULUM
+    )
+    ProgramCourseEnrollmentFactory(program_enrollment=gtx, status="active")
+    ProgramCourseEnrollmentFactory(program_enrollment=mitx, status="active")
+    assert ProgramCourseEnrollment.objects.filter(status="active").count() == 2
+
+
+def test_same_learner_may_be_active_in_different_courses(realized_pair, catalog):
+    _first, second, _ = realized_pair
+    ProgramCourseEnrollmentFactory(program_enrollment=second, course_key=catalog.SECOND_SHARED_COURSE, status="active")
+    assert ProgramCourseEnrollment.objects.filter(status="active").count() == 2
+
+
+def test_student_keys_are_unique_per_program_ignoring_case(catalog):
+    ProgramEnrollmentFactory(external_user_key="Jose-1")
+    _refused(lambda: ProgramEnrollmentFactory(external_user_key="JOSE-1"))
+    _refused(
+        lambda: ProgramEnrollment.objects.bulk_create(
+            [
+                ProgramEnrollment(
+                    external_user_key="jose-1",
+                    program_uuid=catalog.CYBERSECURITY,
+                    curriculum_uuid=catalog.CYBERSECURITY_CURRICULUM,
+                    status="enrolled",
+                )
+            ]
+        )
+    )
+    assert ProgramEnrollment.objects.count() == 1
+
+
+def test_keys_that_differ_by_accent_or_trailing_space_are_distinct(catalog):
+    ProgramEnrollmentFactory(external_user_key="jose")
+    ProgramEnrollmentFactory(external_user_key="josé")
+    ProgramEnrollmentFactory(external_user_key="jose ")
+    assert ProgramEnrollment.objects.count() == 3
+
+
+def test_same_key_in_another_program_is_accepted(catalog):
+    ProgramEnrollmentFactory(external_user_key="k1", program_uuid=catalog.CYBERSECURITY)
+    ProgramEnrollmentFactory(
+        external_user_key="K1", program_uuid=catalog.ANALYTICS, curriculum_uuid=catalog.ANALYTICS_CURRICULUM
+    )
+    assert ProgramEnrollment.objects.count() == 2
+
+
+def test_a_user_is_enrolled_once_per_program(catalog):
+    user = UserFactory()
+    ProgramEnrollmentFactory(user=user, external_user_key="a")
+    _refused(lambda: ProgramEnrollmentFactory(user=user, external_user_key="b"))
+
+
+def test_enrollment_needs_a_user_or_a_key(catalog):
+    _refused(lambda: ProgramEnrollmentFactory(user=None, external_user_key=None))
+
+
+def test_statuses_are_checked_by_the_database(realized_pair):
+    first, _second, active = realized_pair
+    _refused(lambda: ProgramEnrollment.objects.filter(pk=first.pk).update(status="bogus"))
+    _refused(lambda: ProgramCourseEnrollment.objects.filter(pk=active.pk).update(status="bogus"))
+
+
+def test_learner_ref_follows_the_identity(catalog):
+    user = UserFactory()
+    realized = ProgramEnrollmentFactory(user=user)
+    waiting = ProgramEnrollmentFactory(external_user_key="Key-9")
+    assert realized.learner_ref == f"user:{user.pk}"
+    assert waiting.learner_ref.startswith("key:")
+    row = ProgramCourseEnrollmentFactory(program_enrollment=waiting, status="active")
+    row.refresh_from_db()
+    assert row.learner_ref == waiting.learner_ref == row.active_learner_ref
+    ProgramCourseEnrollment.objects.filter(pk=row.pk).update(status="inactive")
+    row.refresh_from_db()
+    assert row.active_learner_ref is None
+
+
+def test_program_missing_from_the_catalog_is_identified_conservatively(db):
+    """Without the catalog's organization, two programs' waiting learners with one key collide (never slip)."""
+    from uuid import uuid4
+
+    one = ProgramEnrollmentFactory(external_user_key="k", program_uuid=uuid4())
+    two = ProgramEnrollmentFactory(external_user_key="k", program_uuid=uuid4())
+    assert one.learner_ref == two.learner_ref
+    ProgramCourseEnrollmentFactory(program_enrollment=one, status="active")
+    _refused(lambda: ProgramCourseEnrollmentFactory(program_enrollment=two, status="active"))
+
+
+@pytest.mark.skipif(connection.vendor != "mysql", reason="MariaDB index types and collations: MySQL/MariaDB only")
+def test_mariadb_unique_keys_are_btree_with_exact_collation():
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW INDEX FROM program_enrollments_programcourseenrollment")
+        columns = [col[0] for col in cursor.description]
+        rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+        one_active = [row for row in rows if row["Key_name"] == "pce_one_active_per_learner_course"]
+        assert [row["Column_name"] for row in one_active] == ["active_learner_ref", "course_key"]
+        assert {row["Index_type"] for row in one_active} == {"BTREE"}
+        cursor.execute(
+            "SELECT column_name, collation_name FROM information_schema.columns WHERE table_schema = DATABASE() "
+            "AND table_name = 'program_enrollments_programenrollment' AND column_name = 'external_user_key_normalized'"
+        )
+        assert cursor.fetchall()[0][1] == "utf8mb4_nopad_bin"
+        cursor.execute("SHOW INDEX FROM program_enrollments_programenrollment")
+        columns = [col[0] for col in cursor.description]
+        types = {dict(zip(columns, row, strict=True))["Index_type"] for row in cursor.fetchall()}
+        assert types == {"BTREE"}
+
+
+def test_history_keeps_status_changes(realized_pair):
+    _first, _second, active = realized_pair
+    active.status = "inactive"
+    active._change_reason = "support request"
+    active.save()
+    history = list(active.history.order_by("history_date").values_list("status", "history_change_reason"))
+    assert history == [("active", None), ("inactive", "support request")]
