@@ -25,19 +25,7 @@ class CourseNotInProgram(ProgramEnrollmentsError):
     code = "course_not_in_program"
 
 
-class CurriculumNotInProgram(ProgramEnrollmentsError):
-    """The curriculum does not belong to the program."""
-
-    code = "curriculum_not_in_program"
-
-
 class InvalidRequest(ProgramEnrollmentsError):
     """The arguments of an API call are malformed (wrong type, blank key, bad status...)."""
 
     code = "invalid_request"
-
-
-class UserDoesNotExist(ProgramEnrollmentsError):
-    """No LMS user has the given username."""
-
-    code = "user_does_not_exist"

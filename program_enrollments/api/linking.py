@@ -233,6 +233,8 @@ def _link(pairs: list[tuple[ProgramEnrollment, int]], *, actor) -> dict[int, tup
         _history.record(
             ProgramCourseEnrollment, losers, created=False, actor=actor, reason="Deactivated on linking", when=now
         )
+        for row in losers:
+            del row._change_reason
 
     enrollments = [enrollment for enrollment, _ in pairs]
     for enrollment, user_id in pairs:

@@ -100,5 +100,5 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "loggers": {"program_enrollments": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")}},
+    "loggers": {"program_enrollments": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")}},
 }

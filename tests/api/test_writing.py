@@ -281,6 +281,7 @@ def test_course_statuses_of_create_and_update_modes(catalog, waiting):
 
 
 def test_audit_enrollment_is_upgraded_and_paid_mode_kept(catalog, realized, caplog):
+    caplog.set_level("INFO", logger="program_enrollments")
     CourseEnrollmentFactory(user=realized["r1"], mode="audit", is_active=False)
     CourseEnrollmentFactory(user=realized["r2"], mode="verified")
     enroll_course(catalog.CYBERSECURITY, catalog.SHARED_COURSE, ["r1", "r2"])
