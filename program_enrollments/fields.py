@@ -53,7 +53,7 @@ class NormalizedStudentKeyField(_ExactMatchCollationMixin, models.CharField):
         return value
 
 
-class ProgramLearnerRefField(models.CharField):
+class ProgramLearnerRefField(_ExactMatchCollationMixin, models.CharField):
     """A program enrollment's learner identity (see ``identity.learner_ref``).
 
     The authoring organization comes from the catalog. Bulk writers put it on
@@ -92,12 +92,13 @@ class ProgramLearnerRefField(models.CharField):
         return value
 
 
-class CourseLearnerRefField(models.CharField):
+class CourseLearnerRefField(_ExactMatchCollationMixin, models.CharField):
     """A program course enrollment's copy of its program enrollment's learner identity.
 
     The identity lives on another table, so a database cannot compute it; the
-    copy is taken on every save and bulk_create, and the Python API rewrites it
-    when linking changes the identity.
+    copy is taken on every save and bulk_create, and a database trigger
+    (migration 0002) rewrites the copies whenever the program enrollment's
+    identity changes, so the unique index judges the new identity at once.
     """
 
     def __init__(self, *args, **kwargs):

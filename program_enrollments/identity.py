@@ -25,9 +25,13 @@ def normalize_student_key(student_key: str | None) -> str | None:
     return student_key.casefold()
 
 
+USER_REF_PREFIX = "user:"
+KEY_REF_PREFIX = "key:"
+
+
 def user_ref(user_id: int) -> str:
     """Return the identity of a linked learner."""
-    return f"user:{user_id}"
+    return f"{USER_REF_PREFIX}{user_id}"
 
 
 def learner_ref(*, user_id: int | None, organization_key: str | None, student_key: str | None) -> str:
@@ -38,4 +42,4 @@ def learner_ref(*, user_id: int | None, organization_key: str | None, student_ke
         raise ValueError("A program enrollment needs a user or a student key.")
     organization = (organization_key or UNKNOWN_ORGANIZATION).casefold()
     digest = hashlib.sha256(f"{organization}\n{normalize_student_key(student_key)}".encode()).hexdigest()
-    return f"key:{digest}"
+    return f"{KEY_REF_PREFIX}{digest}"

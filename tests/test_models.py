@@ -197,6 +197,11 @@ def test_mariadb_unique_keys_are_btree_with_exact_collation():
             "AND table_name = 'program_enrollments_programenrollment' AND column_name = 'external_user_key_normalized'"
         )
         assert cursor.fetchall()[0][1] == "utf8mb4_nopad_bin"
+        cursor.execute(
+            "SELECT collation_name FROM information_schema.columns WHERE table_schema = DATABASE() "
+            "AND table_name = 'program_enrollments_programcourseenrollment' AND column_name = 'course_key'"
+        )
+        assert cursor.fetchall()[0][0] == "utf8mb4_nopad_bin"
         cursor.execute("SHOW INDEX FROM program_enrollments_programenrollment")
         columns = [col[0] for col in cursor.description]
         types = {dict(zip(columns, row, strict=True))["Index_type"] for row in cursor.fetchall()}
@@ -210,3 +215,57 @@ def test_history_keeps_status_changes(realized_pair):
     active.save()
     history = list(active.history.order_by("history_date").values_list("status", "history_change_reason"))
     assert history == [("active", None), ("inactive", "support request")]
+
+
+@pytest.fixture
+def waiting_and_realized(catalog):
+    """A user active in the shared course through Other, and a waiting key active through Cybersecurity."""
+    user = UserFactory()
+    realized = ProgramEnrollmentFactory(user=user, program_uuid=catalog.OTHER, curriculum_uuid=catalog.OTHER_CURRICULUM)
+    ProgramCourseEnrollmentFactory(program_enrollment=realized, status="active")
+    waiting = ProgramEnrollmentFactory(external_user_key="waiting-1", program_uuid=catalog.CYBERSECURITY)
+    ProgramCourseEnrollmentFactory(program_enrollment=waiting, status="active")
+    return user, waiting
+
+
+def test_linking_through_orm_save_is_refused_when_it_would_make_two_active_rows(waiting_and_realized):
+    user, waiting = waiting_and_realized
+    waiting.user = user
+    _refused(waiting.save)
+    waiting.refresh_from_db()
+    assert waiting.user_id is None
+    assert ProgramCourseEnrollment.objects.filter(learner_ref=f"user:{user.pk}", status="active").count() == 1
+
+
+def test_linking_through_queryset_update_is_refused(waiting_and_realized):
+    user, waiting = waiting_and_realized
+    _refused(lambda: ProgramEnrollment.objects.filter(pk=waiting.pk).update(user=user))
+    _refused(lambda: ProgramEnrollment.objects.filter(pk=waiting.pk).update(user=user, learner_ref=f"user:{user.pk}"))
+    assert ProgramEnrollment.objects.get(pk=waiting.pk).user_id is None
+
+
+def test_linking_through_orm_save_carries_the_identity_to_course_rows(catalog):
+    user = UserFactory()
+    waiting = ProgramEnrollmentFactory(external_user_key="waiting-2")
+    row = ProgramCourseEnrollmentFactory(program_enrollment=waiting, status="active")
+    waiting.user = user
+    waiting.save()
+    row.refresh_from_db()
+    assert row.learner_ref == row.active_learner_ref == f"user:{user.pk}"
+
+
+def test_unlinking_through_queryset_update_is_refused(realized_pair):
+    first, _second, _active = realized_pair
+    _refused(lambda: ProgramEnrollment.objects.filter(pk=first.pk).update(user=None))
+
+
+def test_identity_trigger_is_installed():
+    """Rebuilding the table (as SQLite migrations do) would drop it silently; this notices."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        elif connection.vendor == "postgresql":
+            cursor.execute("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")
+        else:
+            cursor.execute("SELECT trigger_name FROM information_schema.triggers WHERE trigger_schema = DATABASE()")
+        assert "pe_learner_ref_to_pce" in {row[0] for row in cursor.fetchall()}

@@ -10,7 +10,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -20,111 +19,289 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='HistoricalProgramEnrollment',
+            name="HistoricalProgramEnrollment",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('created', model_utils.fields.AutoCreatedField(default=django.utils.timezone.now, editable=False, verbose_name='created')),
-                ('modified', model_utils.fields.AutoLastModifiedField(default=django.utils.timezone.now, editable=False, verbose_name='modified')),
-                ('external_user_key', models.CharField(blank=True, db_index=True, max_length=255, null=True)),
-                ('program_uuid', models.UUIDField(db_index=True)),
-                ('curriculum_uuid', models.UUIDField(db_index=True)),
-                ('status', models.CharField(choices=[('enrolled', 'Enrolled'), ('pending', 'Pending'), ('suspended', 'Suspended'), ('canceled', 'Canceled'), ('ended', 'Ended')], max_length=9)),
-                ('history_change_reason', models.TextField(null=True)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('user', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID")),
+                (
+                    "created",
+                    model_utils.fields.AutoCreatedField(
+                        default=django.utils.timezone.now, editable=False, verbose_name="created"
+                    ),
+                ),
+                (
+                    "modified",
+                    model_utils.fields.AutoLastModifiedField(
+                        default=django.utils.timezone.now, editable=False, verbose_name="modified"
+                    ),
+                ),
+                ("external_user_key", models.CharField(blank=True, db_index=True, max_length=255, null=True)),
+                ("program_uuid", models.UUIDField(db_index=True)),
+                ("curriculum_uuid", models.UUIDField(db_index=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("enrolled", "Enrolled"),
+                            ("pending", "Pending"),
+                            ("suspended", "Suspended"),
+                            ("canceled", "Canceled"),
+                            ("ended", "Ended"),
+                        ],
+                        max_length=9,
+                    ),
+                ),
+                ("history_change_reason", models.TextField(null=True)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                (
+                    "history_type",
+                    models.CharField(choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical program enrollment',
-                'verbose_name_plural': 'historical program enrollments',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical program enrollment",
+                "verbose_name_plural": "historical program enrollments",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='ProgramEnrollment',
+            name="ProgramEnrollment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created', model_utils.fields.AutoCreatedField(default=django.utils.timezone.now, editable=False, verbose_name='created')),
-                ('modified', model_utils.fields.AutoLastModifiedField(default=django.utils.timezone.now, editable=False, verbose_name='modified')),
-                ('external_user_key', models.CharField(blank=True, db_index=True, max_length=255, null=True)),
-                ('external_user_key_normalized', program_enrollments.fields.NormalizedStudentKeyField(max_length=255, null=True, source='external_user_key')),
-                ('program_uuid', models.UUIDField(db_index=True)),
-                ('curriculum_uuid', models.UUIDField(db_index=True)),
-                ('status', models.CharField(choices=[('enrolled', 'Enrolled'), ('pending', 'Pending'), ('suspended', 'Suspended'), ('canceled', 'Canceled'), ('ended', 'Ended')], max_length=9)),
-                ('learner_ref', program_enrollments.fields.ProgramLearnerRefField(db_index=True, max_length=72)),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "created",
+                    model_utils.fields.AutoCreatedField(
+                        default=django.utils.timezone.now, editable=False, verbose_name="created"
+                    ),
+                ),
+                (
+                    "modified",
+                    model_utils.fields.AutoLastModifiedField(
+                        default=django.utils.timezone.now, editable=False, verbose_name="modified"
+                    ),
+                ),
+                ("external_user_key", models.CharField(blank=True, db_index=True, max_length=255, null=True)),
+                (
+                    "external_user_key_normalized",
+                    program_enrollments.fields.NormalizedStudentKeyField(
+                        max_length=255, null=True, source="external_user_key"
+                    ),
+                ),
+                ("program_uuid", models.UUIDField(db_index=True)),
+                ("curriculum_uuid", models.UUIDField(db_index=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("enrolled", "Enrolled"),
+                            ("pending", "Pending"),
+                            ("suspended", "Suspended"),
+                            ("canceled", "Canceled"),
+                            ("ended", "Ended"),
+                        ],
+                        max_length=9,
+                    ),
+                ),
+                ("learner_ref", program_enrollments.fields.ProgramLearnerRefField(db_index=True, max_length=72)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='ProgramCourseEnrollment',
+            name="ProgramCourseEnrollment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created', model_utils.fields.AutoCreatedField(default=django.utils.timezone.now, editable=False, verbose_name='created')),
-                ('modified', model_utils.fields.AutoLastModifiedField(default=django.utils.timezone.now, editable=False, verbose_name='modified')),
-                ('course_key', program_enrollments.fields.ExactCourseKeyField(max_length=255)),
-                ('status', models.CharField(choices=[('active', 'Active'), ('inactive', 'Inactive')], max_length=9)),
-                ('course_staff', models.BooleanField(default=False)),
-                ('learner_ref', program_enrollments.fields.CourseLearnerRefField(db_index=True, max_length=72)),
-                ('active_learner_ref', models.GeneratedField(db_persist=True, expression=models.Case(models.When(status='active', then=models.F('learner_ref')), default=models.Value(None), output_field=models.CharField(max_length=72, null=True)), output_field=models.CharField(max_length=72, null=True))),
-                ('course_enrollment', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='program_course_enrollments', to=settings.PROGRAM_ENROLLMENTS_COURSE_ENROLLMENT_MODEL)),
-                ('program_enrollment', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='program_course_enrollments', to='program_enrollments.programenrollment')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "created",
+                    model_utils.fields.AutoCreatedField(
+                        default=django.utils.timezone.now, editable=False, verbose_name="created"
+                    ),
+                ),
+                (
+                    "modified",
+                    model_utils.fields.AutoLastModifiedField(
+                        default=django.utils.timezone.now, editable=False, verbose_name="modified"
+                    ),
+                ),
+                ("course_key", program_enrollments.fields.ExactCourseKeyField(max_length=255)),
+                ("status", models.CharField(choices=[("active", "Active"), ("inactive", "Inactive")], max_length=9)),
+                ("course_staff", models.BooleanField(default=False)),
+                ("learner_ref", program_enrollments.fields.CourseLearnerRefField(db_index=True, max_length=72)),
+                (
+                    "active_learner_ref",
+                    models.GeneratedField(
+                        db_persist=True,
+                        expression=models.Case(
+                            models.When(status="active", then=models.F("learner_ref")),
+                            default=models.Value(None),
+                            output_field=models.CharField(max_length=72, null=True),
+                        ),
+                        output_field=models.CharField(max_length=72, null=True),
+                    ),
+                ),
+                (
+                    "course_enrollment",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="program_course_enrollments",
+                        to=settings.PROGRAM_ENROLLMENTS_COURSE_ENROLLMENT_MODEL,
+                    ),
+                ),
+                (
+                    "program_enrollment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="program_course_enrollments",
+                        to="program_enrollments.programenrollment",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='HistoricalProgramCourseEnrollment',
+            name="HistoricalProgramCourseEnrollment",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('created', model_utils.fields.AutoCreatedField(default=django.utils.timezone.now, editable=False, verbose_name='created')),
-                ('modified', model_utils.fields.AutoLastModifiedField(default=django.utils.timezone.now, editable=False, verbose_name='modified')),
-                ('course_key', program_enrollments.fields.ExactCourseKeyField(max_length=255)),
-                ('status', models.CharField(choices=[('active', 'Active'), ('inactive', 'Inactive')], max_length=9)),
-                ('course_staff', models.BooleanField(default=False)),
-                ('history_change_reason', models.TextField(null=True)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('course_enrollment', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.PROGRAM_ENROLLMENTS_COURSE_ENROLLMENT_MODEL)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('program_enrollment', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='program_enrollments.programenrollment')),
+                ("id", models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID")),
+                (
+                    "created",
+                    model_utils.fields.AutoCreatedField(
+                        default=django.utils.timezone.now, editable=False, verbose_name="created"
+                    ),
+                ),
+                (
+                    "modified",
+                    model_utils.fields.AutoLastModifiedField(
+                        default=django.utils.timezone.now, editable=False, verbose_name="modified"
+                    ),
+                ),
+                ("course_key", program_enrollments.fields.ExactCourseKeyField(max_length=255)),
+                ("status", models.CharField(choices=[("active", "Active"), ("inactive", "Inactive")], max_length=9)),
+                ("course_staff", models.BooleanField(default=False)),
+                ("history_change_reason", models.TextField(null=True)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                (
+                    "history_type",
+                    models.CharField(choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1),
+                ),
+                (
+                    "course_enrollment",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.PROGRAM_ENROLLMENTS_COURSE_ENROLLMENT_MODEL,
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "program_enrollment",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="program_enrollments.programenrollment",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical program course enrollment',
-                'verbose_name_plural': 'historical program course enrollments',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical program course enrollment",
+                "verbose_name_plural": "historical program course enrollments",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.AddConstraint(
-            model_name='programenrollment',
-            constraint=models.UniqueConstraint(fields=('program_uuid', 'external_user_key_normalized'), name='pe_unique_program_student_key', violation_error_message='This student key is already enrolled in the program.'),
+            model_name="programenrollment",
+            constraint=models.UniqueConstraint(
+                fields=("program_uuid", "external_user_key_normalized"),
+                name="pe_unique_program_student_key",
+                violation_error_message="This student key is already enrolled in the program.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='programenrollment',
-            constraint=models.UniqueConstraint(fields=('program_uuid', 'user'), name='pe_unique_program_user', violation_error_message='This user is already enrolled in the program.'),
+            model_name="programenrollment",
+            constraint=models.UniqueConstraint(
+                fields=("program_uuid", "user"),
+                name="pe_unique_program_user",
+                violation_error_message="This user is already enrolled in the program.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='programenrollment',
-            constraint=models.CheckConstraint(condition=models.Q(('user__isnull', False), ('external_user_key__isnull', False), _connector='OR'), name='pe_user_or_student_key', violation_error_message='A program enrollment needs a user or a student key.'),
+            model_name="programenrollment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("user__isnull", False), ("external_user_key__isnull", False), _connector="OR"),
+                name="pe_user_or_student_key",
+                violation_error_message="A program enrollment needs a user or a student key.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='programenrollment',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['enrolled', 'pending', 'suspended', 'canceled', 'ended'])), name='pe_status_valid'),
+            model_name="programenrollment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("status__in", ["enrolled", "pending", "suspended", "canceled", "ended"])),
+                name="pe_status_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='programcourseenrollment',
-            constraint=models.UniqueConstraint(fields=('program_enrollment', 'course_key'), name='pce_unique_program_enrollment_course', violation_error_message='The program already has an enrollment of this learner in this course.'),
+            model_name="programcourseenrollment",
+            constraint=models.UniqueConstraint(
+                fields=("program_enrollment", "course_key"),
+                name="pce_unique_program_enrollment_course",
+                violation_error_message="The program already has an enrollment of this learner in this course.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='programcourseenrollment',
-            constraint=models.UniqueConstraint(fields=('active_learner_ref', 'course_key'), name='pce_one_active_per_learner_course', violation_error_message='The learner is already active in this course through another program.'),
+            model_name="programcourseenrollment",
+            constraint=models.UniqueConstraint(
+                fields=("active_learner_ref", "course_key"),
+                name="pce_one_active_per_learner_course",
+                violation_error_message="The learner is already active in this course through another program.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='programcourseenrollment',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['active', 'inactive'])), name='pce_status_valid'),
+            model_name="programcourseenrollment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("status__in", ["active", "inactive"])), name="pce_status_valid"
+            ),
         ),
     ]
