@@ -63,3 +63,28 @@ def check_chunk_size(app_configs=None, **kwargs):
             )
         ]
     return []
+
+
+@checks.register()
+def check_rest_limits(app_configs=None, **kwargs):
+    errors = []
+    batch = conf.get("MAX_BATCH_SIZE")
+    if not isinstance(batch, int) or isinstance(batch, bool) or batch < conf.MIN_BATCH_SIZE:
+        errors.append(
+            checks.Error(
+                f"{conf.SETTINGS_NAME}['MAX_BATCH_SIZE'] must be an integer of at least {conf.MIN_BATCH_SIZE}, "
+                f"not {batch!r}.",
+                hint=f"Open edX clients send {conf.MIN_BATCH_SIZE} learners per request; the default is 1000.",
+                id="program_enrollments.E005",
+            )
+        )
+    for name in ("PAGE_SIZE", "MAX_PAGE_SIZE"):
+        value = conf.get(name)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            errors.append(
+                checks.Error(
+                    f"{conf.SETTINGS_NAME}['{name}'] must be a positive integer, not {value!r}.",
+                    id="program_enrollments.E006",
+                )
+            )
+    return errors

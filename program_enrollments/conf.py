@@ -25,7 +25,15 @@ DEFAULTS: dict[str, Any] = {
     "CATALOG_BACKEND": "program_enrollments.backends.standalone.StandaloneCatalogBackend",
     # Learners decided together in one set of queries; larger calls are split into chunks.
     "WRITE_CHUNK_SIZE": 1000,
+    # Most learners one REST write request may carry (413 above it); never below 25,
+    # the batch size Open edX clients send.
+    "MAX_BATCH_SIZE": 1000,
+    # Page sizes of the REST reads: the default, and the most a client may ask for.
+    "PAGE_SIZE": 100,
+    "MAX_PAGE_SIZE": 1000,
 }
+
+MIN_BATCH_SIZE = 25
 
 
 def get(name: str) -> Any:

@@ -207,3 +207,26 @@ class ProgramCourseEnrollment(TimeStampedModel):
     @property
     def is_active(self) -> bool:
         return self.status == ProgramCourseEnrollmentStatus.ACTIVE
+
+
+class OrganizationGrant(TimeStampedModel):
+    """Lets a user read, or read and write, the enrollments of one organization's programs."""
+
+    class Access(models.TextChoices):
+        READ = "read"
+        WRITE = "write"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="organization_grants")
+    organization_key = models.CharField(max_length=255, help_text="The authoring organization's key, e.g. GTx.")
+    access = models.CharField(max_length=5, choices=Access.choices, default=Access.READ)
+
+    history = HistoricalRecords(history_change_reason_field=models.TextField(null=True))
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "organization_key"], name="grant_unique_user_organization"),
+            models.CheckConstraint(condition=Q(access__in=["read", "write"]), name="grant_access_valid"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} may {self.access} {self.organization_key}"

@@ -6,6 +6,7 @@ linking, transfers). Views, admin, commands and signal handlers call these.
 
 from program_enrollments.api.linking import link_program_enrollments, link_waiting_program_enrollments
 from program_enrollments.api.reading import (
+    fetch_learner_view,
     fetch_program_course_enrollments,
     fetch_program_enrollments,
     get_program_course_enrollment,
@@ -20,6 +21,7 @@ from program_enrollments.api.writing import (
 
 __all__ = [
     "check_course_in_program",
+    "fetch_learner_view",
     "fetch_program_course_enrollments",
     "fetch_program_enrollments",
     "get_program_course_enrollment",

@@ -116,3 +116,69 @@ def fetch_program_course_enrollments(
     if active_only:
         queryset = queryset.active()
     return queryset
+
+
+def fetch_learner_view(
+    *, username: str | None = None, organization_key: str | None = None, student_key: str | None = None
+) -> dict:
+    """Every program and course enrollment of one learner, and which program holds each active slot.
+
+    The learner is given by username, or by (organization, student key); a key
+    whose SSO identity is known also finds the account's enrollments.
+
+    Returns ``{"username", "programs": [{"program_uuid", "organization_key",
+    "curriculum_uuid", "student_key", "status", "courses": [{"course_key",
+    "status", "holds_active_slot"}]}], "active_slots": {course_key: program_uuid}}``.
+
+    Raises:
+        InvalidRequest: neither a username nor an organization and student key.
+    """
+    from program_enrollments.backends import catalog_backend, lms_backend
+    from program_enrollments.exceptions import InvalidRequest
+    from program_enrollments.identity import learner_ref, normalize_student_key, user_ref
+
+    backend = lms_backend()
+    refs = set()
+    if username:
+        user_id = backend.get_user_ids([username]).get(username)
+    elif organization_key and student_key:
+        user_id = backend.resolve_users(organization_key, [student_key]).get(normalize_student_key(student_key))
+        refs.add(learner_ref(user_id=None, organization_key=organization_key, student_key=student_key))
+    else:
+        raise InvalidRequest("Give a username, or an organization and a student key.")
+    if user_id is not None:
+        refs.add(user_ref(user_id))
+    enrollments = list(
+        ProgramEnrollment.objects.filter(learner_ref__in=refs).select_related("user").order_by("program_uuid")
+    )
+    rows = ProgramCourseEnrollment.objects.filter(program_enrollment__in=enrollments).order_by("course_key")
+    by_enrollment: dict[int, list] = {}
+    active_slots = {}
+    for row in rows:
+        by_enrollment.setdefault(row.program_enrollment_id, []).append(row)
+    programs = catalog_backend().get_programs({enrollment.program_uuid for enrollment in enrollments})
+    result_programs = []
+    found_username = ""
+    for enrollment in enrollments:
+        if enrollment.user_id:
+            found_username = enrollment.user.username
+        courses = []
+        for row in by_enrollment.get(enrollment.id, []):
+            if row.status == "active":
+                active_slots[str(row.course_key)] = str(enrollment.program_uuid)
+            courses.append(
+                {"course_key": str(row.course_key), "status": row.status, "holds_active_slot": row.status == "active"}
+            )
+        program = programs.get(enrollment.program_uuid)
+        result_programs.append(
+            {
+                "program_uuid": str(enrollment.program_uuid),
+                "program_title": program.title if program else "",
+                "organization_key": program.organization_key if program else "",
+                "curriculum_uuid": str(enrollment.curriculum_uuid),
+                "student_key": enrollment.external_user_key or "",
+                "status": enrollment.status,
+                "courses": courses,
+            }
+        )
+    return {"username": found_username or (username or ""), "programs": result_programs, "active_slots": active_slots}

@@ -24,6 +24,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",
     "simple_history",
     "program_enrollments.standalone.lms",
     "program_enrollments.standalone.catalog",
@@ -85,6 +86,41 @@ PROGRAM_ENROLLMENTS_COURSE_ENROLLMENT_MODEL = "lms.CourseEnrollment"
 PROGRAM_ENROLLMENTS = {
     "LMS_BACKEND": "program_enrollments.backends.standalone.StandaloneLMSBackend",
     "CATALOG_BACKEND": "program_enrollments.backends.standalone.StandaloneCatalogBackend",
+}
+
+# JWTs in the Open edX shape (JWT_AUTH['JWT_ISSUERS']), HS256 with a shared secret.
+# Override the development defaults in production.
+JWT_ISSUER = os.environ.get("PROGRAM_ENROLLMENTS_JWT_ISSUER", "http://127.0.0.1:8000/oauth2")
+JWT_AUDIENCE = os.environ.get("PROGRAM_ENROLLMENTS_JWT_AUDIENCE", "program-enrollments")
+JWT_SECRET_KEY = os.environ.get("PROGRAM_ENROLLMENTS_JWT_SECRET_KEY", "standalone-development-jwt-secret-change-me")
+JWT_AUTH = {
+    "JWT_ISSUERS": [{"ISSUER": JWT_ISSUER, "AUDIENCE": JWT_AUDIENCE, "SECRET_KEY": JWT_SECRET_KEY}],
+    "JWT_ISSUER": JWT_ISSUER,
+    "JWT_AUDIENCE": JWT_AUDIENCE,
+    "JWT_SECRET_KEY": JWT_SECRET_KEY,
+    "JWT_ALGORITHM": "HS256",
+    "JWT_VERIFY_EXPIRATION": True,
+    "JWT_VERIFY_AUDIENCE": True,
+    "JWT_LEEWAY": 1,
+    "JWT_AUTH_HEADER_PREFIX": "JWT",
+    "JWT_DECODE_HANDLER": "edx_rest_framework_extensions.auth.jwt.decoder.jwt_decode_handler",
+    "JWT_PAYLOAD_GET_USERNAME_HANDLER": lambda payload: payload.get("preferred_username"),
+    "JWT_EXPIRATION_SECONDS": int(os.environ.get("PROGRAM_ENROLLMENTS_JWT_EXPIRATION_SECONDS", "3600")),
+}
+
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "edx_rest_framework_extensions.auth.jwt.authentication.JwtAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Program enrollments API",
+    "DESCRIPTION": "Bulk enrollment of learners into programs and their course runs; "
+    "at most one program holds a learner's active enrollment in a course run.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
 }
 
 AUTH_PASSWORD_VALIDATORS = []

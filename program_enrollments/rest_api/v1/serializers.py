@@ -1,0 +1,111 @@
+"""Shapes of request items and response rows. Validation of shape only: rules live in the Python API."""
+
+from rest_framework import serializers
+
+from program_enrollments.constants import STUDENT_KEY_MAX_LENGTH
+
+
+class StrictCharField(serializers.CharField):
+    """A string, and only a string (DRF's CharField would turn 5 into "5")."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """true or false, and only those (DRF's BooleanField would accept "yes" and 1)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
+def _student_key():
+    return StrictCharField(max_length=STUDENT_KEY_MAX_LENGTH, allow_blank=False, trim_whitespace=False)
+
+
+class ProgramEnrollmentItemSerializer(serializers.Serializer):
+    """One learner of a program enrollment write. ``curriculum_uuid`` is required for POST and PUT."""
+
+    student_key = _student_key()
+    status = StrictCharField(max_length=32, help_text="enrolled, pending, suspended, canceled or ended")
+    curriculum_uuid = serializers.UUIDField(required=False, help_text="Required for POST and PUT; ignored on PATCH.")
+
+    def __init__(self, *args, curriculum_required=True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["curriculum_uuid"].required = curriculum_required
+
+    def validate_student_key(self, value):
+        if not value.strip():
+            raise serializers.ValidationError("This field may not be blank.")
+        return value
+
+
+class CourseEnrollmentItemSerializer(serializers.Serializer):
+    """One learner of a program course enrollment write."""
+
+    student_key = _student_key()
+    status = StrictCharField(max_length=32, help_text="active or inactive")
+    course_staff = StrictBooleanField(required=False, help_text="Grant the learner the course staff role.")
+
+    def validate_student_key(self, value):
+        if not value.strip():
+            raise serializers.ValidationError("This field may not be blank.")
+        return value
+
+
+class TransferSerializer(serializers.Serializer):
+    """A transfer of learners from the program in the URL to another program."""
+
+    to_program_uuid = serializers.UUIDField()
+    to_curriculum_uuid = serializers.UUIDField(required=False, allow_null=True)
+    student_keys = serializers.ListField(
+        child=_student_key(),
+        allow_empty=True,
+        required=False,
+        allow_null=True,
+        help_text="Learners to move; omit (or null) for every learner of the program.",
+    )
+    course_keys = serializers.ListField(
+        child=StrictCharField(max_length=255),
+        required=False,
+        allow_null=True,
+        allow_empty=False,
+        help_text="Courses to move; omit for every active course.",
+    )
+    source_status = StrictCharField(
+        required=False, allow_null=True, help_text="New status of the source program enrollment, e.g. canceled."
+    )
+    dry_run = StrictBooleanField(required=False, default=False)
+
+
+class ProgramEnrollmentRowSerializer(serializers.Serializer):
+    student_key = serializers.CharField(source="external_user_key", allow_null=True)
+    status = serializers.CharField()
+    account_exists = serializers.SerializerMethodField()
+    curriculum_uuid = serializers.UUIDField()
+    username = serializers.SerializerMethodField()
+    email = serializers.SerializerMethodField()
+
+    def get_account_exists(self, enrollment) -> bool:
+        return enrollment.user_id is not None
+
+    def get_username(self, enrollment) -> str:
+        return enrollment.user.username if enrollment.user_id else ""
+
+    def get_email(self, enrollment) -> str:
+        return enrollment.user.email if enrollment.user_id else ""
+
+
+class CourseEnrollmentRowSerializer(serializers.Serializer):
+    student_key = serializers.CharField(source="program_enrollment.external_user_key", allow_null=True)
+    status = serializers.CharField()
+    account_exists = serializers.SerializerMethodField()
+    curriculum_uuid = serializers.UUIDField(source="program_enrollment.curriculum_uuid")
+    course_staff = serializers.BooleanField()
+
+    def get_account_exists(self, row) -> bool:
+        return row.program_enrollment.user_id is not None

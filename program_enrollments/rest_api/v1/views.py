@@ -1,0 +1,415 @@
+"""HTTP endpoints of API v1: status codes, error bodies and paging. Every decision is the Python API's."""
+
+from __future__ import annotations
+
+import logging
+from functools import cached_property
+
+from django.core.exceptions import RequestDataTooBig
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from edx_rest_framework_extensions.auth.jwt.authentication import JwtAuthentication
+from opaque_keys import InvalidKeyError
+from opaque_keys.edx.keys import CourseKey
+from rest_framework import serializers, status
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.exceptions import ParseError, PermissionDenied
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from program_enrollments import api, conf
+from program_enrollments.backends import catalog_backend
+from program_enrollments.constants import (
+    ProgramCourseEnrollmentStatus,
+    ProgramEnrollmentStatus,
+    TransferStatus,
+)
+from program_enrollments.exceptions import (
+    CourseDoesNotExist,
+    CourseNotInProgram,
+    InvalidRequest,
+    ProgramDoesNotExist,
+)
+from program_enrollments.rest_api.v1 import schema as _schema  # noqa: F401  (registers the JWT scheme)
+from program_enrollments.rest_api.v1 import serializers as shapes
+from program_enrollments.rest_api.v1.pagination import EnrollmentCursorPagination
+from program_enrollments.rest_api.v1.permissions import ProgramAccess, may_act_on, readable_organizations_for
+
+log = logging.getLogger(__name__)
+
+STATUS_MAP = inline_serializer(
+    "StatusByStudentKey",
+    fields={"<student_key>": serializers.CharField(help_text="The learner's new status, or why it did not change.")},
+)
+ERROR = inline_serializer(
+    "Error",
+    fields={
+        "developer_message": serializers.CharField(),
+        "error_code": serializers.CharField(required=False),
+        "errors": serializers.JSONField(required=False),
+    },
+)
+
+
+def _error(http_status: int, message: str, code: str | None = None, **extra) -> Response:
+    body = {"developer_message": message}
+    if code:
+        body["error_code"] = code
+    body.update(extra)
+    return Response(body, status=http_status)
+
+
+def _outcome_response(results: dict[str, str], successes) -> Response:
+    """200 when every learner succeeded, 207 when some did, 422 when none did."""
+    succeeded = sum(1 for value in results.values() if value in successes)
+    if succeeded == len(results):
+        code = status.HTTP_200_OK
+    elif succeeded:
+        code = status.HTTP_207_MULTI_STATUS
+    else:
+        code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    return Response(results, status=code)
+
+
+def _describe(errors) -> str:
+    """One line naming each offending item and field of a list serializer's errors."""
+    parts = []
+    indexed = errors.items() if isinstance(errors, dict) else enumerate(errors)
+    for index, item in indexed:
+        if not isinstance(item, dict):
+            parts.append(f"{index}: {item}")
+            continue
+        for field, messages in item.items():
+            text = " ".join(str(message) for message in messages) if isinstance(messages, list) else str(messages)
+            parts.append(f"item {index}: {field}: {text}")
+    return "; ".join(parts)
+
+
+class _ProgramView(APIView):
+    """Common ground: authentication, the program of the URL, and reading a write request's body."""
+
+    authentication_classes = (JwtAuthentication, SessionAuthentication)
+    permission_classes = (IsAuthenticated, ProgramAccess)
+    schema = AutoSchema()
+    pagination_class = EnrollmentCursorPagination
+
+    def get_program(self):
+        return self._program
+
+    @cached_property
+    def _program(self):
+        try:
+            return catalog_backend().get_program(self.kwargs["program_uuid"])
+        except ValueError:  # not a UUID: no such program
+            return None
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if self._program is None:
+            raise _NotFound(f"Program {self.kwargs['program_uuid']} does not exist.", "program_does_not_exist")
+
+    def handle_exception(self, exc):
+        if isinstance(exc, _NotFound):
+            return _error(status.HTTP_404_NOT_FOUND, exc.message, exc.code)
+        if isinstance(exc, (ProgramDoesNotExist, CourseDoesNotExist, CourseNotInProgram)):
+            return _error(status.HTTP_404_NOT_FOUND, str(exc), exc.code)
+        if isinstance(exc, InvalidRequest):
+            return _error(status.HTTP_400_BAD_REQUEST, str(exc), exc.code)
+        if isinstance(exc, RequestDataTooBig):
+            return _error(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, "The request body is too large.")
+        if isinstance(exc, ParseError):
+            return _error(status.HTTP_400_BAD_REQUEST, f"Malformed JSON: {exc.detail}")
+        return super().handle_exception(exc)
+
+    def read_items(self, request, item_serializer, **serializer_kwargs):
+        """Return the validated items of a write's body, or an error Response (413, then 400)."""
+        try:
+            body = request.data
+        except RequestDataTooBig:
+            return None, _error(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, "The request body is too large.")
+        if not isinstance(body, list):
+            return None, _error(status.HTTP_400_BAD_REQUEST, "The request body must be a JSON list of objects.")
+        limit = conf.get("MAX_BATCH_SIZE")
+        if len(body) > limit:
+            return None, _error(
+                status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+                f"{len(body)} enrollments were sent; at most {limit} are accepted per request.",
+            )
+        not_objects = [index for index, item in enumerate(body) if not isinstance(item, dict)]
+        if not_objects:
+            return None, _error(
+                status.HTTP_400_BAD_REQUEST,
+                "Every item must be a JSON object; not objects: " + ", ".join(f"item {i}" for i in not_objects) + ".",
+            )
+        serializer = item_serializer(data=body, many=True, **serializer_kwargs)
+        if not serializer.is_valid():
+            return None, _error(
+                status.HTTP_400_BAD_REQUEST,
+                f"Invalid request body: {_describe(serializer.errors)}.",
+                errors=serializer.errors,
+            )
+        return serializer.validated_data, None
+
+
+class _NotFound(Exception):
+    def __init__(self, message, code):
+        super().__init__(message)
+        self.message, self.code = message, code
+
+
+WRITE_RESPONSES = {
+    200: OpenApiResponse(STATUS_MAP, description="Every learner succeeded: each key maps to its new status."),
+    204: OpenApiResponse(description="The list was empty."),
+    207: OpenApiResponse(STATUS_MAP, description="Some learners succeeded; the others map to why not."),
+    400: OpenApiResponse(ERROR, description="Malformed body, naming the offending items and fields."),
+    401: OpenApiResponse(description="Not authenticated."),
+    403: OpenApiResponse(description="Not allowed to write this program's enrollments."),
+    404: OpenApiResponse(ERROR, description="Unknown program, unknown course, or course not in the program."),
+    413: OpenApiResponse(ERROR, description="More learners than the batch limit, or a body too large."),
+    422: OpenApiResponse(STATUS_MAP, description="No learner succeeded; each key maps to why not."),
+}
+
+PROGRAM_STATUSES_DOC = (
+    "Per-learner statuses: the new status (enrolled, pending, suspended, canceled, ended) on success; "
+    "duplicated, invalid-status, conflict (POST, already in the program), not-in-program (PATCH), internal-error."
+)
+COURSE_STATUSES_DOC = (
+    "Per-learner statuses: active or inactive on success; duplicated, invalid-status, not-in-program, "
+    "conflict (POST, already enrolled in this course by this program), not-found (PATCH), illegal-operation "
+    "(activation while the program enrollment is not enrolled or pending), conflicted (active in this course "
+    "through another program), internal-error."
+)
+
+
+class ProgramEnrollmentsView(_ProgramView):
+    """The learners of a program: list them, or enroll and update many at once."""
+
+    @extend_schema(
+        summary="List a program's enrollments",
+        responses={200: shapes.ProgramEnrollmentRowSerializer(many=True)},
+        parameters=[OpenApiParameter("page_size", OpenApiTypes.INT, description="Results per page (max: setting).")],
+    )
+    def get(self, request, program_uuid):
+        queryset = api.fetch_program_enrollments(program_uuids=[self._program.uuid]).select_related("user")
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(queryset, request, view=self)
+        return paginator.get_paginated_response(shapes.ProgramEnrollmentRowSerializer(page, many=True).data)
+
+    @extend_schema(
+        summary="Enroll learners (create only)",
+        request=shapes.ProgramEnrollmentItemSerializer(many=True),
+        responses=WRITE_RESPONSES,
+        description=PROGRAM_STATUSES_DOC,
+    )
+    def post(self, request, program_uuid):
+        return self._write(request, create=True, update=False)
+
+    @extend_schema(
+        summary="Update learners (update only)",
+        request=shapes.ProgramEnrollmentItemSerializer(many=True),
+        responses=WRITE_RESPONSES,
+        description=PROGRAM_STATUSES_DOC,
+    )
+    def patch(self, request, program_uuid):
+        return self._write(request, create=False, update=True)
+
+    @extend_schema(
+        summary="Enroll or update learners",
+        request=shapes.ProgramEnrollmentItemSerializer(many=True),
+        responses=WRITE_RESPONSES,
+        description=PROGRAM_STATUSES_DOC,
+    )
+    def put(self, request, program_uuid):
+        return self._write(request, create=True, update=True)
+
+    def _write(self, request, *, create, update):
+        items, error = self.read_items(request, shapes.ProgramEnrollmentItemSerializer, curriculum_required=create)
+        if error:
+            return error
+        if not items:
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        results = api.write_program_enrollments(
+            program_uuid=self._program.uuid,
+            requests=[{**item, "curriculum_uuid": item.get("curriculum_uuid") if create else None} for item in items],
+            create=create,
+            update=update,
+            actor=request.user,
+        )
+        return _outcome_response(results, ProgramEnrollmentStatus.values)
+
+
+class ProgramCourseEnrollmentsView(_ProgramView):
+    """The learners of a program in one of its course runs: list them, or enroll and update many at once."""
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        try:
+            self.course_key = CourseKey.from_string(self.kwargs["course_key"])
+        except InvalidKeyError as error:
+            raise _NotFound(f"Course {self.kwargs['course_key']} does not exist.", "course_does_not_exist") from error
+        api.check_course_in_program(self._program, self.course_key)
+
+    @extend_schema(
+        summary="List a program's enrollments in a course",
+        responses={200: shapes.CourseEnrollmentRowSerializer(many=True)},
+        parameters=[OpenApiParameter("page_size", OpenApiTypes.INT, description="Results per page (max: setting).")],
+    )
+    def get(self, request, program_uuid, course_key):
+        queryset = api.fetch_program_course_enrollments(
+            program_uuids=[self._program.uuid], course_keys=[self.course_key]
+        )
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(queryset, request, view=self)
+        return paginator.get_paginated_response(shapes.CourseEnrollmentRowSerializer(page, many=True).data)
+
+    @extend_schema(
+        summary="Enroll learners in the course (create only)",
+        request=shapes.CourseEnrollmentItemSerializer(many=True),
+        responses=WRITE_RESPONSES,
+        description=COURSE_STATUSES_DOC,
+    )
+    def post(self, request, program_uuid, course_key):
+        return self._write(request, create=True, update=False)
+
+    @extend_schema(
+        summary="Update learners in the course (update only)",
+        request=shapes.CourseEnrollmentItemSerializer(many=True),
+        responses=WRITE_RESPONSES,
+        description=COURSE_STATUSES_DOC,
+    )
+    def patch(self, request, program_uuid, course_key):
+        return self._write(request, create=False, update=True)
+
+    @extend_schema(
+        summary="Enroll or update learners in the course",
+        request=shapes.CourseEnrollmentItemSerializer(many=True),
+        responses=WRITE_RESPONSES,
+        description=COURSE_STATUSES_DOC,
+    )
+    def put(self, request, program_uuid, course_key):
+        return self._write(request, create=True, update=True)
+
+    def _write(self, request, *, create, update):
+        items, error = self.read_items(request, shapes.CourseEnrollmentItemSerializer)
+        if error:
+            return error
+        if not items:
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        results = api.write_program_course_enrollments(
+            program_uuid=self._program.uuid,
+            course_key=self.course_key,
+            requests=items,
+            create=create,
+            update=update,
+            actor=request.user,
+        )
+        return _outcome_response(results, ProgramCourseEnrollmentStatus.values)
+
+
+TRANSFER_SUCCESSES = {TransferStatus.TRANSFERRED, TransferStatus.WOULD_TRANSFER, TransferStatus.ALREADY_TRANSFERRED}
+
+
+class ProgramTransfersView(_ProgramView):
+    """Move learners' course enrollments from this program to another, one step per learner."""
+
+    @extend_schema(
+        summary="Transfer learners to another program",
+        request=shapes.TransferSerializer,
+        responses={**WRITE_RESPONSES, 204: OpenApiResponse(description="student_keys was an empty list.")},
+        description=(
+            "Per-learner statuses: transferred, would-transfer (dry run), already-transferred (a re-run) on "
+            "success; nothing-to-transfer, not-in-program, course-not-in-target, conflicted, illegal-operation, "
+            "duplicated, internal-error otherwise. Needs write access to both programs."
+        ),
+        examples=[
+            OpenApiExample(
+                "Move two learners",
+                value={
+                    "to_program_uuid": "38bf8bae-2aba-5ad8-9e83-12beb8b72442",
+                    "student_keys": ["GT-1001", "GT-1002"],
+                    "source_status": "canceled",
+                },
+            )
+        ],
+    )
+    def post(self, request, program_uuid):
+        if not isinstance(request.data, dict):
+            return _error(status.HTTP_400_BAD_REQUEST, "The request body must be a JSON object.")
+        serializer = shapes.TransferSerializer(data=request.data)
+        if not serializer.is_valid():
+            fields = "; ".join(f"{name}: {' '.join(map(str, msgs))}" for name, msgs in serializer.errors.items())
+            return _error(status.HTTP_400_BAD_REQUEST, f"Invalid request body: {fields}.", errors=serializer.errors)
+        data = serializer.validated_data
+        keys = data.get("student_keys")
+        if keys is not None and len(keys) > conf.get("MAX_BATCH_SIZE"):
+            return _error(
+                status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+                f"{len(keys)} learners were sent; at most {conf.get('MAX_BATCH_SIZE')} are accepted per request.",
+            )
+        if keys == []:
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        target = catalog_backend().get_program(data["to_program_uuid"])
+        if target is None:
+            if not may_act_on(request, None, write=True):
+                raise PermissionDenied()
+            return _error(
+                status.HTTP_404_NOT_FOUND,
+                f"Program {data['to_program_uuid']} does not exist.",
+                "program_does_not_exist",
+            )
+        if not may_act_on(request, target, write=True):
+            raise PermissionDenied()
+        report = api.transfer_program_enrollments(
+            from_program_uuid=self._program.uuid,
+            to_program_uuid=target.uuid,
+            to_curriculum_uuid=data.get("to_curriculum_uuid"),
+            student_keys=keys,
+            course_keys=data.get("course_keys"),
+            source_status=data.get("source_status"),
+            dry_run=data.get("dry_run", False),
+            actor=request.user,
+        )
+        results = {outcome.student_key: outcome.status for outcome in report.outcomes}
+        if not results:
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        return _outcome_response(results, TRANSFER_SUCCESSES)
+
+
+class LearnerView(APIView):
+    """Every program and course enrollment of one learner, and which program holds each course's active slot."""
+
+    authentication_classes = (JwtAuthentication, SessionAuthentication)
+    permission_classes = (IsAuthenticated,)
+    schema = AutoSchema()
+
+    @extend_schema(
+        summary="One learner's enrollments across programs",
+        parameters=[
+            OpenApiParameter("username", OpenApiTypes.STR, description="The learner's LMS username."),
+            OpenApiParameter("organization", OpenApiTypes.STR, description="With student_key: the partner."),
+            OpenApiParameter("student_key", OpenApiTypes.STR, description="With organization: the partner's key."),
+        ],
+        responses={200: OpenApiTypes.OBJECT, 400: ERROR},
+        description="Only programs of organizations the caller may read are shown.",
+    )
+    def get(self, request):
+        username = request.query_params.get("username")
+        organization = request.query_params.get("organization")
+        student_key = request.query_params.get("student_key")
+        if bool(username) == bool(organization and student_key):
+            return _error(status.HTTP_400_BAD_REQUEST, "Give either username, or organization and student_key.")
+        view = api.fetch_learner_view(username=username, organization_key=organization, student_key=student_key)
+        allowed = readable_organizations_for(request)
+        programs = [p for p in view["programs"] if allowed is None or p["organization_key"] in allowed]
+        visible = {p["program_uuid"] for p in programs}
+        return Response(
+            {
+                "username": view["username"] if programs or allowed is None else "",
+                "programs": programs,
+                "active_slots": {
+                    course: program for course, program in view["active_slots"].items() if program in visible
+                },
+            }
+        )
