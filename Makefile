@@ -34,7 +34,9 @@ run: $(VENV)/.host-installed $(MYSQL_DRIVER)
 	@echo ""
 	@echo "  Admin:        http://$(HOST):$(PORT)/admin/   (username admin, password admin)"
 	@echo "  Learners:     learner1, learner2, learner3    (password learner)"
-	@echo "  Program API:  http://$(HOST):$(PORT)/api/program_enrollments/"
+	@echo "  API docs:     http://$(HOST):$(PORT)/api/program_enrollments/v1/docs/"
+	@echo "  API client:   client_id demo-registrar, client_secret demo-registrar-secret"
+	@echo "                (POST http://$(HOST):$(PORT)/oauth2/access_token with token_type=jwt)"
 	@echo ""
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 

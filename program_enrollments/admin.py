@@ -3,7 +3,7 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from program_enrollments.models import ProgramCourseEnrollment, ProgramEnrollment
+from program_enrollments.models import OrganizationGrant, ProgramCourseEnrollment, ProgramEnrollment
 
 
 class _ReadOnlyAdmin(SimpleHistoryAdmin):
@@ -42,3 +42,13 @@ class ProgramCourseEnrollmentAdmin(_ReadOnlyAdmin):
     raw_id_fields = ("program_enrollment", "course_enrollment")
     list_select_related = ("program_enrollment", "course_enrollment")
     history_list_display = ("status", "course_enrollment")
+
+
+@admin.register(OrganizationGrant)
+class OrganizationGrantAdmin(SimpleHistoryAdmin):
+    """Who may read or write which organization's programs through the REST API."""
+
+    list_display = ("user", "organization_key", "access", "modified")
+    list_filter = ("access", "organization_key")
+    search_fields = ("user__username", "user__email", "organization_key")
+    raw_id_fields = ("user",)

@@ -25,9 +25,12 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "oauth2_provider",
     "simple_history",
     "program_enrollments.standalone.lms",
     "program_enrollments.standalone.catalog",
+    "program_enrollments.standalone.oauth",
     "program_enrollments",
 ]
 
@@ -103,7 +106,8 @@ JWT_AUTH = {
     "JWT_VERIFY_AUDIENCE": True,
     "JWT_LEEWAY": 1,
     "JWT_AUTH_HEADER_PREFIX": "JWT",
-    "JWT_DECODE_HANDLER": "edx_rest_framework_extensions.auth.jwt.decoder.jwt_decode_handler",
+    # Verifies the signature strictly before the edx-drf-extensions handler (see jwt_decoding.py).
+    "JWT_DECODE_HANDLER": "program_enrollments.standalone.jwt_decoding.decode_handler",
     "JWT_PAYLOAD_GET_USERNAME_HANDLER": lambda payload: payload.get("preferred_username"),
     "JWT_EXPIRATION_SECONDS": int(os.environ.get("PROGRAM_ENROLLMENTS_JWT_EXPIRATION_SECONDS", "3600")),
 }
@@ -121,7 +125,23 @@ SPECTACULAR_SETTINGS = {
     "at most one program holds a learner's active enrollment in a course run.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The documentation page's scripts come from the installed sidecar package, not a CDN.
+    "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
 }
+
+# OAuth2 client credentials (django-oauth-toolkit) for partner scripts; /oauth2/access_token
+# returns a JWT when asked with token_type=jwt, as the Open edX LMS does.
+OAUTH2_PROVIDER = {
+    "SCOPES": {
+        "program_enrollments:read": "Read program enrollments",
+        "program_enrollments:write": "Write program enrollments",
+    },
+    "DEFAULT_SCOPES": ["program_enrollments:read", "program_enrollments:write"],
+    "ACCESS_TOKEN_EXPIRE_SECONDS": JWT_AUTH["JWT_EXPIRATION_SECONDS"],
+}
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
 
 AUTH_PASSWORD_VALIDATORS = []
 LANGUAGE_CODE = "en-us"

@@ -4,8 +4,12 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from program_enrollments.standalone.oauth.views import AccessTokenView
+
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("admin/", admin.site.urls),
+    path("oauth2/access_token", AccessTokenView.as_view(), name="access_token"),
+    path("oauth2/access_token/", AccessTokenView.as_view()),
     path("api/program_enrollments/", include("program_enrollments.rest_api.urls")),
 ]

@@ -9,6 +9,7 @@ from django.db import transaction
 from program_enrollments import api
 from program_enrollments.standalone.catalog.loading import load_programs, parse_document
 from program_enrollments.standalone.lms.models import SSOIdentity
+from program_enrollments.standalone.oauth.models import ApplicationAccess
 
 DEMO_CATALOG = Path(__file__).resolve().parents[3] / "fixtures" / "demo_programs.json"
 ORGANIZATION = "GTx"
@@ -16,6 +17,8 @@ CYBERSECURITY = "509c2e6c-f4e2-5b32-bc77-5137159b0719"
 CYBERSECURITY_CURRICULUM = "8f6bcfd1-48ca-5ba6-ae52-0572a322788d"
 DEMO_COURSE = "course-v1:GTx+CS6035+2020_Spring"
 ADMIN = ("admin", "admin")
+# An API client restricted to GTx's programs, for trying the REST API with client credentials.
+DEMO_CLIENT = ("demo-registrar", "demo-registrar-secret")
 LEARNER_PASSWORD = "learner"
 # username -> student key at GTx; the last learner has no account yet (a waiting learner).
 LEARNERS = {"learner1": "GT-1001", "learner2": "GT-1002", "learner3": "GT-1003", None: "GT-2001"}
@@ -50,6 +53,7 @@ class Command(BaseCommand):
                 SSOIdentity.objects.get_or_create(
                     organization_key=ORGANIZATION, student_key=student_key, defaults={"user": user}
                 )
+            self._demo_client()
         keys = list(LEARNERS.values())
         api.write_program_enrollments(
             program_uuid=CYBERSECURITY,
@@ -75,3 +79,29 @@ class Command(BaseCommand):
             f"learner {LEARNERS[None]} are enrolled in program {CYBERSECURITY}, active in {DEMO_COURSE}."
         )
         self.stdout.write(f"Admin: username '{ADMIN[0]}', password '{ADMIN[1]}'")
+        self.stdout.write(
+            f"API client (GTx, read and write): client_id '{DEMO_CLIENT[0]}', client_secret '{DEMO_CLIENT[1]}'"
+        )
+
+    @staticmethod
+    def _demo_client():
+        from oauth2_provider.models import Application
+
+        User = get_user_model()
+        if Application.objects.filter(client_id=DEMO_CLIENT[0]).exists():
+            return
+        service, _ = User.objects.get_or_create(username="demo-registrar-service")
+        application = Application.objects.create(
+            name="Demo registrar",
+            client_id=DEMO_CLIENT[0],
+            client_secret=DEMO_CLIENT[1],
+            client_type=Application.CLIENT_CONFIDENTIAL,
+            authorization_grant_type=Application.GRANT_CLIENT_CREDENTIALS,
+            user=service,
+        )
+        ApplicationAccess.objects.create(
+            application=application,
+            is_restricted=True,
+            scopes="program_enrollments:read program_enrollments:write",
+            organizations=ORGANIZATION,
+        )

@@ -1,0 +1,146 @@
+"""The authorization matrix on every endpoint: who gets 200, 401 and 403."""
+
+import time
+
+import pytest
+from edx_rest_framework_extensions.auth.jwt.tests.utils import generate_jwt_token, generate_latest_version_payload
+
+from tests import catalog as c
+from tests.factories import UserFactory
+from tests.rest_api.conftest import Caller
+
+pytestmark = pytest.mark.django_db
+
+BASE = "/api/program_enrollments/v1"
+ENDPOINTS = {
+    "program": f"{BASE}/programs/{c.CYBERSECURITY}/enrollments/",
+    "course": f"{BASE}/programs/{c.CYBERSECURITY}/courses/{c.SHARED_COURSE}/enrollments/",
+    "transfer": f"{BASE}/programs/{c.CYBERSECURITY}/transfers/",
+}
+WRITES = {
+    "program": [{"student_key": "a", "status": "enrolled", "curriculum_uuid": str(c.CYBERSECURITY_CURRICULUM)}],
+    "course": [{"student_key": "a", "status": "active"}],
+    "transfer": {"to_program_uuid": str(c.OTHER), "student_keys": ["a"], "dry_run": True},
+}
+
+
+class _RawJwtCaller(Caller):
+    def __init__(self, token):
+        super().__init__()
+        self.headers = {"HTTP_AUTHORIZATION": f"JWT {token}"}
+
+
+@pytest.fixture
+def callers(staff, gtx_writer, gtx_reader, outsider, anonymous, restricted_gtx):
+    user = UserFactory(username="jwt-user", is_staff=True)
+    expired = generate_latest_version_payload(user)
+    expired["exp"] = int(time.time()) - 3600
+    expired["iat"] = expired["exp"] - 60
+    return {
+        "staff": staff,
+        "gtx writer": gtx_writer,
+        "gtx reader": gtx_reader,
+        "restricted gtx": restricted_gtx,
+        "restricted gtx read-only": Caller(
+            UserFactory(username="reader-app"),
+            is_restricted=True,
+            scopes=["program_enrollments:read"],
+            filters=["content_org:GTx"],
+        ),
+        "restricted mitx": Caller(
+            UserFactory(username="mitx-app"),
+            is_restricted=True,
+            scopes=["program_enrollments:write"],
+            filters=["content_org:MITx"],
+        ),
+        "restricted without scope": Caller(
+            UserFactory(username="noscope-app"),
+            is_restricted=True,
+            scopes=[],
+            filters=["content_org:GTx"],
+        ),
+        "outsider": outsider,
+        "anonymous": anonymous,
+        "expired token": _RawJwtCaller(generate_jwt_token(expired)),
+        "forged token": _RawJwtCaller(generate_jwt_token(generate_latest_version_payload(user), signing_key="nope")),
+    }
+
+
+# caller -> (read code, write code)
+EXPECTED = {
+    "staff": (200, 200),
+    "gtx writer": (200, 200),
+    "gtx reader": (200, 403),
+    "restricted gtx": (200, 200),
+    "restricted gtx read-only": (200, 403),
+    "restricted mitx": (403, 403),
+    "restricted without scope": (403, 403),
+    "outsider": (403, 403),
+    "anonymous": (401, 401),
+    "expired token": (401, 401),
+    "forged token": (401, 401),
+}
+
+
+@pytest.mark.parametrize("caller_name", EXPECTED)
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+def test_authorization_matrix(catalog, callers, caller_name, endpoint):
+    from tests.api.helpers import enroll, enroll_course
+
+    enroll(c.CYBERSECURITY, ["a"])
+    enroll_course(c.CYBERSECURITY, c.SHARED_COURSE, ["a"])
+    caller = callers[caller_name]
+    read_code, write_code = EXPECTED[caller_name]
+    if endpoint != "transfer":
+        assert caller.get(ENDPOINTS[endpoint]).status_code == read_code
+    method = caller.post if endpoint == "transfer" else caller.put
+    response = method(ENDPOINTS[endpoint], WRITES[endpoint])
+    assert response.status_code == write_code, response.content
+
+
+@pytest.mark.parametrize("caller_name", ["outsider", "gtx reader", "restricted mitx"])
+def test_unknown_program_is_403_for_non_staff_and_404_for_staff(catalog, callers, caller_name):
+    url = f"{BASE}/programs/00000000-0000-0000-0000-000000000000/enrollments/"
+    assert callers[caller_name].get(url).status_code == 403
+    assert callers["staff"].get(url).status_code == 404
+
+
+def test_transfer_needs_write_access_to_the_target_too(catalog, callers):
+    from program_enrollments.models import OrganizationGrant
+
+    user = UserFactory(username="gtx-only")
+    OrganizationGrant.objects.create(user=user, organization_key="GTx", access="write")
+    body = {"to_program_uuid": str(c.MIT), "student_keys": ["a"], "dry_run": True}
+    assert Caller(user).post(ENDPOINTS["transfer"], body).status_code == 403
+    assert callers["staff"].post(ENDPOINTS["transfer"], body).status_code in (200, 207, 422)
+
+
+@pytest.mark.parametrize(
+    "caller_name, sees",
+    [
+        ("staff", {str(c.CYBERSECURITY), str(c.MIT)}),
+        ("gtx reader", {str(c.CYBERSECURITY)}),
+        ("restricted mitx", {str(c.MIT)}),
+        ("outsider", set()),
+    ],
+)
+def test_learner_view_shows_only_readable_organizations(catalog, callers, caller_name, sees):
+    from tests.api.helpers import enroll, enroll_course
+    from tests.factories import SSOIdentityFactory
+
+    identity = SSOIdentityFactory(student_key="L-1", user=UserFactory(username="learner-l1"))
+    enroll(c.CYBERSECURITY, ["L-1"])
+    enroll_course(c.CYBERSECURITY, c.SHARED_COURSE, ["L-1"])
+    from program_enrollments.models import ProgramEnrollment
+
+    ProgramEnrollment.objects.create(
+        user=identity.user,
+        external_user_key="mit-1",
+        program_uuid=c.MIT,
+        curriculum_uuid=c.MIT_CURRICULUM,
+        status="enrolled",
+    )
+    response = callers[caller_name].get(f"{BASE}/learners/", {"username": "learner-l1"})
+    assert response.status_code == 200
+    assert {program["program_uuid"] for program in response.json()["programs"]} == sees
+    assert callers["anonymous"].get(f"{BASE}/learners/", {"username": "learner-l1"}).status_code == 401

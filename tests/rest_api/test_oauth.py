@@ -1,0 +1,112 @@
+"""The standalone host issues Open edX-style JWTs from /oauth2/access_token for registered applications."""
+
+import jwt
+import pytest
+from django.conf import settings
+from edx_rest_api_client.client import OAuthAPIClient
+from oauth2_provider.models import Application
+
+from program_enrollments.models import ProgramEnrollment
+from program_enrollments.standalone.oauth.models import ApplicationAccess
+from tests import catalog as c
+from tests.factories import UserFactory
+
+SECRET = "client-secret-for-tests"
+PROGRAM = f"/api/program_enrollments/v1/programs/{c.CYBERSECURITY}/enrollments/"
+MIT_PROGRAM = f"/api/program_enrollments/v1/programs/{c.MIT}/enrollments/"
+
+
+def _application(name="registrar", *, restricted=True, scopes="program_enrollments:write", organizations="GTx"):
+    application = Application.objects.create(
+        name=name,
+        client_id=f"{name}-id",
+        client_secret=SECRET,
+        client_type=Application.CLIENT_CONFIDENTIAL,
+        authorization_grant_type=Application.GRANT_CLIENT_CREDENTIALS,
+        user=UserFactory(username=f"{name}-service"),
+    )
+    ApplicationAccess.objects.create(
+        application=application, is_restricted=restricted, scopes=scopes, organizations=organizations
+    )
+    return application
+
+
+def _token(client, application, secret=SECRET, token_type="jwt"):
+    return client.post(
+        "/oauth2/access_token",
+        {
+            "grant_type": "client_credentials",
+            "client_id": application.client_id,
+            "client_secret": secret,
+            "token_type": token_type,
+        },
+    )
+
+
+def _decode(token):
+    issuer = settings.JWT_AUTH["JWT_ISSUERS"][0]
+    return jwt.decode(token, issuer["SECRET_KEY"], algorithms=["HS256"], audience=issuer["AUDIENCE"])
+
+
+@pytest.mark.django_db
+def test_client_credentials_give_a_restricted_jwt(client, catalog):
+    response = _token(client, _application())
+    assert response.status_code == 200
+    body = response.json()
+    assert body["token_type"] == "JWT" and body["expires_in"] > 0
+    claims = _decode(body["access_token"])
+    assert claims["is_restricted"] is True
+    assert claims["scopes"] == ["program_enrollments:write"]
+    assert claims["filters"] == ["content_org:GTx"]
+    assert claims["preferred_username"] == "registrar-service"
+    assert claims["iss"] == settings.JWT_AUTH["JWT_ISSUERS"][0]["ISSUER"]
+
+
+@pytest.mark.django_db
+def test_the_jwt_opens_its_organizations_programs_only(client, catalog):
+    token = _token(client, _application()).json()["access_token"]
+    headers = {"HTTP_AUTHORIZATION": f"JWT {token}"}
+    body = [{"student_key": "a", "status": "enrolled", "curriculum_uuid": str(c.CYBERSECURITY_CURRICULUM)}]
+    assert client.put(PROGRAM, body, content_type="application/json", **headers).status_code == 200
+    mit_body = [{"student_key": "a", "status": "enrolled", "curriculum_uuid": str(c.MIT_CURRICULUM)}]
+    assert client.put(MIT_PROGRAM, mit_body, content_type="application/json", **headers).status_code == 403
+    assert ProgramEnrollment.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_read_scope_cannot_write(client, catalog):
+    token = _token(client, _application(scopes="program_enrollments:read")).json()["access_token"]
+    headers = {"HTTP_AUTHORIZATION": f"JWT {token}"}
+    assert client.get(PROGRAM, **headers).status_code == 200
+    assert client.put(PROGRAM, [], content_type="application/json", **headers).status_code == 403
+
+
+@pytest.mark.django_db
+def test_wrong_secret_is_refused(client, catalog):
+    response = _token(client, _application(), secret="wrong")
+    assert response.status_code == 401
+    assert response.json()["error"] == "invalid_client"
+
+
+@pytest.mark.django_db
+def test_bearer_tokens_are_still_plain_oauth2(client, catalog):
+    response = _token(client, _application(), token_type="bearer")
+    assert response.status_code == 200 and response.json()["token_type"] == "Bearer"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_edx_rest_api_client_works_unchanged(live_server, catalog):
+    """A partner script built on edx-rest-api-client's OAuthAPIClient, against a real server."""
+    application = _application("partner-script")
+    api_client = OAuthAPIClient(live_server.url, application.client_id, SECRET)
+    url = f"{live_server.url}{PROGRAM}"
+    body = [
+        {"student_key": f"s{i}", "status": "enrolled", "curriculum_uuid": str(c.CYBERSECURITY_CURRICULUM)}
+        for i in range(3)
+    ]
+    response = api_client.put(url, json=body, timeout=30)
+    assert response.status_code == 200, response.text
+    assert response.json() == {"s0": "enrolled", "s1": "enrolled", "s2": "enrolled"}
+    assert response.request.headers["Authorization"].startswith("JWT ")
+    page = api_client.get(url, timeout=30).json()
+    assert sorted(row["student_key"] for row in page["results"]) == ["s0", "s1", "s2"]
