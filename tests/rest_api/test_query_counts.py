@@ -33,12 +33,12 @@ def test_write_and_read_query_counts_are_flat(catalog, staff, realized):
         ]
         course_items = [{"student_key": key, "status": "active"} for key in keys]
         step = {}
-        step["program put"], _ = _queries(lambda: staff.put(PROGRAM, program_items))
-        step["course put"], _ = _queries(lambda: staff.put(COURSE, course_items))
-        step["course patch"], _ = _queries(lambda: staff.patch(COURSE, course_items))
-        step["program page"], response = _queries(lambda: staff.get(PROGRAM, {"page_size": size}))
+        step["program put"], _ = _queries(lambda items=program_items: staff.put(PROGRAM, items))
+        step["course put"], _ = _queries(lambda items=course_items: staff.put(COURSE, items))
+        step["course patch"], _ = _queries(lambda items=course_items: staff.patch(COURSE, items))
+        step["program page"], response = _queries(lambda size=size: staff.get(PROGRAM, {"page_size": size}))
         assert len(response.json()["results"]) == size
-        step["course page"], response = _queries(lambda: staff.get(COURSE, {"page_size": size}))
+        step["course page"], response = _queries(lambda size=size: staff.get(COURSE, {"page_size": size}))
         assert len(response.json()["results"]) == size
         counts[size] = step
         # Start the next size from an empty program.
