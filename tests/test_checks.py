@@ -37,3 +37,13 @@ def test_bad_chunk_size_is_reported():
 @override_settings(PROGRAM_ENROLLMENTS={"WRITE_CHUNK_SIZE": 7})
 def test_settings_are_read_at_call_time():
     assert conf.get("WRITE_CHUNK_SIZE") == 7
+
+
+@override_settings(PROGRAM_ENROLLMENTS={"MAX_BATCH_SIZE": 24})
+def test_batch_limit_below_25_is_reported():
+    assert _ids() == {"program_enrollments.E005"}
+
+
+@override_settings(PROGRAM_ENROLLMENTS={"MAX_BATCH_SIZE": 25, "PAGE_SIZE": 0})
+def test_bad_page_size_is_reported():
+    assert _ids() == {"program_enrollments.E006"}
