@@ -147,7 +147,7 @@ class _ProgramView(APIView):
         if not serializer.is_valid():
             return None, _error(
                 status.HTTP_400_BAD_REQUEST,
-                f"Invalid request body: {_describe(serializer.errors)}.",
+                f"Invalid request body: {_describe(serializer.errors)}",
                 errors=serializer.errors,
             )
         return serializer.validated_data, None
@@ -340,7 +340,7 @@ class ProgramTransfersView(_ProgramView):
         serializer = shapes.TransferSerializer(data=request.data)
         if not serializer.is_valid():
             fields = "; ".join(f"{name}: {' '.join(map(str, msgs))}" for name, msgs in serializer.errors.items())
-            return _error(status.HTTP_400_BAD_REQUEST, f"Invalid request body: {fields}.", errors=serializer.errors)
+            return _error(status.HTTP_400_BAD_REQUEST, f"Invalid request body: {fields}", errors=serializer.errors)
         data = serializer.validated_data
         keys = data.get("student_keys")
         if keys is not None and len(keys) > conf.get("MAX_BATCH_SIZE"):
