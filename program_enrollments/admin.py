@@ -1,47 +1,296 @@
-"""Read-only admin views of program enrollments (changes go through the Python API)."""
+"""Django admin for support staff.
 
-from django.contrib import admin
+Every change goes through the Python API, so the admin keeps the same rules
+(a second program's activation is a form error, never a 500) and writes the
+same history. Enrollments are not added or deleted here: partners create them
+through the API, and deleting one would erase its history.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.http import urlencode
 from simple_history.admin import SimpleHistoryAdmin
 
+from program_enrollments import api
+from program_enrollments.constants import (
+    ProgramEnrollmentStatus,
+    TransferStatus,
+)
+from program_enrollments.exceptions import ProgramEnrollmentsError
 from program_enrollments.models import OrganizationGrant, ProgramCourseEnrollment, ProgramEnrollment
 
+ADMIN_REASON = "Changed in the admin"
 
-class _ReadOnlyAdmin(SimpleHistoryAdmin):
-    """Look, search and read history; writing here would bypass the API's rules and history."""
+# Per-learner outcomes of a write that are failures, worded for support staff.
+_WRITE_ERRORS = {
+    "conflicted": "The learner is already active in this course through another program. Make that "
+    "enrollment inactive first, or transfer the learner.",
+    "illegal-operation": "A course enrollment can be active only while the program enrollment is enrolled or pending.",
+    "not-found": "This enrollment no longer exists.",
+    "not-in-program": "This learner is no longer in the program.",
+    "internal-error": "The change could not be applied; nothing was changed. Try again, or ask an engineer.",
+}
+
+
+class _ApiWriteForm(forms.ModelForm):
+    """A change form whose validation applies the change through the Python API.
+
+    The API decides set-wise and may refuse (conflicted, illegal-operation...);
+    a refusal becomes a form error. The admin wraps the whole request in a
+    transaction, so an error later in the request undoes the write too.
+    """
+
+    request_user = None
+
+    def write(self, instance) -> str:  # pragma: no cover - defined by subclasses
+        raise NotImplementedError
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors or not self.has_changed():
+            return cleaned
+        try:
+            outcome = self.write(self.instance)
+        except ProgramEnrollmentsError as error:
+            raise forms.ValidationError(str(error)) from error
+        if outcome in _WRITE_ERRORS:
+            raise forms.ValidationError(_WRITE_ERRORS[outcome], code=outcome)
+        return cleaned
+
+
+class ProgramEnrollmentForm(_ApiWriteForm):
+    class Meta:
+        model = ProgramEnrollment
+        fields = ("status",)
+
+    def write(self, instance):
+        key = instance.external_user_key
+        return api.write_program_enrollments(
+            program_uuid=instance.program_uuid,
+            requests=[{"student_key": key, "status": self.cleaned_data["status"]}],
+            create=False,
+            update=True,
+            actor=self.request_user,
+            reason=ADMIN_REASON,
+        )[key]
+
+
+class ProgramCourseEnrollmentForm(_ApiWriteForm):
+    class Meta:
+        model = ProgramCourseEnrollment
+        fields = ("status", "course_staff")
+
+    def write(self, instance):
+        key = instance.program_enrollment.external_user_key
+        return api.write_program_course_enrollments(
+            program_uuid=instance.program_enrollment.program_uuid,
+            course_key=instance.course_key,
+            requests=[
+                {
+                    "student_key": key,
+                    "status": self.cleaned_data["status"],
+                    "course_staff": self.cleaned_data["course_staff"],
+                }
+            ],
+            create=False,
+            update=True,
+            actor=self.request_user,
+            reason=ADMIN_REASON,
+        )[key]
+
+
+class _ApiAdmin(SimpleHistoryAdmin):
+    """Look and search freely; change through the API; never add or delete."""
 
     def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
         return False
 
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        return type(form.__name__, (form,), {"request_user": request.user})
+
+    def save_model(self, request, obj, form, change):
+        """The form's validation already wrote the change through the API."""
+
+    def save_related(self, request, form, formsets, change):
+        """Nothing related is edited here."""
+
+    def learner_link(self, enrollment):
+        params = (
+            {"student_key": enrollment.external_user_key}
+            if enrollment.user_id is None
+            else {"username": enrollment.user.username}
+        )
+        url = reverse("admin:program_enrollments_learner") + "?" + urlencode(params)
+        return format_html('<a href="{}">learner page</a>', url)
+
+
+class TransferForm(forms.Form):
+    """The target of a transfer started from the program enrollment list."""
+
+    to_program_uuid = forms.UUIDField(label="Target program UUID")
+    to_curriculum_uuid = forms.UUIDField(
+        label="Target curriculum UUID", required=False, help_text="Empty: the target's first active curriculum."
+    )
+    course_keys = forms.CharField(
+        label="Courses",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="One course key per line. Empty: every course the learner is active in.",
+    )
+    source_status = forms.ChoiceField(
+        label="New status of the source program enrollment",
+        required=False,
+        choices=[("", "(leave unchanged)"), *ProgramEnrollmentStatus.choices],
+    )
+    dry_run = forms.BooleanField(label="Dry run (change nothing, report what would happen)", required=False)
+
 
 @admin.register(ProgramEnrollment)
-class ProgramEnrollmentAdmin(_ReadOnlyAdmin):
-    list_display = ("id", "external_user_key", "user", "program_uuid", "curriculum_uuid", "status", "modified")
+class ProgramEnrollmentAdmin(_ApiAdmin):
+    form = ProgramEnrollmentForm
+    list_display = ("id", "external_user_key", "user", "program_uuid", "status", "modified", "learner")
     list_filter = ("status", "program_uuid")
-    search_fields = ("external_user_key", "user__username", "user__email", "program_uuid")
+    # "=" is a case-insensitive exact match: student keys compare ignoring case.
+    search_fields = ("=external_user_key", "user__username", "user__email")
     raw_id_fields = ("user",)
+    readonly_fields = ("user", "external_user_key", "program_uuid", "curriculum_uuid", "created", "modified", "learner")
     list_select_related = ("user",)
     history_list_display = ("status", "curriculum_uuid", "user")
+    actions = ["transfer_to_another_program"]
+
+    @admin.display(description="Learner")
+    def learner(self, enrollment):
+        return self.learner_link(enrollment)
+
+    def get_urls(self):
+        return [
+            path("learner/", self.admin_site.admin_view(self.learner_view), name="program_enrollments_learner"),
+            *super().get_urls(),
+        ]
+
+    def learner_view(self, request):
+        """Every enrollment of one learner across programs, and which program holds each active slot."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        username = request.GET.get("username", "").strip()
+        organization = request.GET.get("organization", "").strip()
+        student_key = request.GET.get("student_key", "").strip()
+        view, error = None, ""
+        if username or student_key:
+            try:
+                if username:
+                    view = api.fetch_learner_view(username=username)
+                else:
+                    view = self._learner_by_key(organization, student_key)
+            except ProgramEnrollmentsError as failure:
+                error = str(failure)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Learner enrollments",
+            "opts": self.model._meta,
+            "view": view,
+            "error": error,
+            "query": {"username": username, "organization": organization, "student_key": student_key},
+        }
+        return TemplateResponse(request, "admin/program_enrollments/learner.html", context)
+
+    @staticmethod
+    def _learner_by_key(organization, student_key):
+        """By organization and key; without an organization, every organization using the key."""
+        if organization:
+            return api.fetch_learner_view(organization_key=organization, student_key=student_key)
+        organizations = api.organizations_of_student_key(student_key)
+        merged = {"username": "", "programs": [], "active_slots": {}}
+        for key in sorted(organizations):
+            part = api.fetch_learner_view(organization_key=key, student_key=student_key)
+            merged["username"] = merged["username"] or part["username"]
+            merged["programs"] += part["programs"]
+            merged["active_slots"].update(part["active_slots"])
+        return merged
+
+    @admin.action(description="Transfer to another program", permissions=["change"])
+    def transfer_to_another_program(self, request, queryset):
+        sources = set(queryset.values_list("program_uuid", flat=True))
+        if len(sources) != 1:
+            self.message_user(request, "Select learners of one program only.", messages.ERROR)
+            return None
+        keys = list(queryset.exclude(external_user_key=None).values_list("external_user_key", flat=True))
+        form = TransferForm(request.POST if "apply" in request.POST else None)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Transfer to another program",
+            "opts": self.model._meta,
+            "form": form,
+            "source": sources.pop(),
+            "keys": keys,
+            "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
+            "action": "transfer_to_another_program",
+        }
+        if form.is_bound and form.is_valid():
+            data = form.cleaned_data
+            courses = [line.strip() for line in data["course_keys"].splitlines() if line.strip()] or None
+            try:
+                report = api.transfer_program_enrollments(
+                    from_program_uuid=context["source"],
+                    to_program_uuid=data["to_program_uuid"],
+                    to_curriculum_uuid=data["to_curriculum_uuid"],
+                    student_keys=keys,
+                    course_keys=courses,
+                    source_status=data["source_status"] or None,
+                    dry_run=data["dry_run"],
+                    actor=request.user,
+                    reason=f"Transferred in the admin by {request.user.get_username()}",
+                )
+            except ProgramEnrollmentsError as error:
+                form.add_error(None, str(error))
+            else:
+                succeeded = {
+                    TransferStatus.TRANSFERRED,
+                    TransferStatus.WOULD_TRANSFER,
+                    TransferStatus.ALREADY_TRANSFERRED,
+                }
+                context.update(
+                    {"report": report, "counts": report.by_status(), "succeeded": succeeded, "dry_run": data["dry_run"]}
+                )
+                return TemplateResponse(request, "admin/program_enrollments/transfer_result.html", context)
+        return TemplateResponse(request, "admin/program_enrollments/transfer.html", context)
 
 
 @admin.register(ProgramCourseEnrollment)
-class ProgramCourseEnrollmentAdmin(_ReadOnlyAdmin):
-    list_display = ("id", "program_enrollment", "course_key", "status", "course_enrollment", "modified")
+class ProgramCourseEnrollmentAdmin(_ApiAdmin):
+    form = ProgramCourseEnrollmentForm
+    list_display = ("id", "student_key", "program", "course_key", "status", "course_enrollment", "modified")
     list_filter = ("status", "course_key", "program_enrollment__program_uuid")
     search_fields = (
-        "course_key",
-        "program_enrollment__external_user_key",
+        "=course_key",
+        "=program_enrollment__external_user_key",
         "program_enrollment__user__username",
         "program_enrollment__user__email",
     )
     raw_id_fields = ("program_enrollment", "course_enrollment")
-    list_select_related = ("program_enrollment", "course_enrollment")
-    history_list_display = ("status", "course_enrollment")
+    readonly_fields = ("program_enrollment", "course_key", "course_enrollment", "created", "modified", "learner")
+    list_select_related = ("program_enrollment", "program_enrollment__user", "course_enrollment")
+    history_list_display = ("status", "course_staff", "course_enrollment")
+
+    @admin.display(description="Student key", ordering="program_enrollment__external_user_key")
+    def student_key(self, row):
+        return row.program_enrollment.external_user_key
+
+    @admin.display(description="Program", ordering="program_enrollment__program_uuid")
+    def program(self, row):
+        return row.program_enrollment.program_uuid
+
+    @admin.display(description="Learner")
+    def learner(self, row):
+        return self.learner_link(row.program_enrollment)
 
 
 @admin.register(OrganizationGrant)

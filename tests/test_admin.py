@@ -1,43 +1,154 @@
-"""The admin shows enrollments to staff and offers no way around the Python API."""
+"""The admin for support staff: search, learner page, changes and transfers through the Python API."""
 
 import pytest
+from django.contrib.auth.models import Permission
 
+from program_enrollments.models import ProgramCourseEnrollment, ProgramEnrollment
+from tests import catalog as c
 from tests.api.helpers import enroll, enroll_course
-from tests.factories import UserFactory
+from tests.factories import SSOIdentityFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
+PE_ADMIN = "/admin/program_enrollments/programenrollment/"
+PCE_ADMIN = "/admin/program_enrollments/programcourseenrollment/"
+
 
 @pytest.fixture
-def staff_client(client):
-    client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
+def support(client):
+    client.force_login(UserFactory(username="support", is_staff=True, is_superuser=True))
     return client
 
 
-def test_enrollment_lists_search_by_student_key(catalog, staff_client):
-    enroll(catalog.CYBERSECURITY, ["Findable-1", "other"])
-    enroll_course(catalog.CYBERSECURITY, catalog.SHARED_COURSE, ["Findable-1"])
-    page = staff_client.get("/admin/program_enrollments/programenrollment/", {"q": "findable"})
+@pytest.fixture
+def viewer(client):
+    user = UserFactory(username="viewer", is_staff=True)
+    user.user_permissions.set(
+        Permission.objects.filter(codename__in=["view_programenrollment", "view_programcourseenrollment"])
+    )
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def learners(catalog):
+    SSOIdentityFactory(student_key="R-1", user=UserFactory(username="alice", email="alice@example.org"))
+    enroll(c.CYBERSECURITY, ["R-1", "W-1", "other"])
+    enroll(c.OTHER, ["R-1", "W-1"])
+    enroll_course(c.CYBERSECURITY, c.SHARED_COURSE, ["R-1", "W-1"])
+    enroll_course(c.OTHER, c.SHARED_COURSE, ["R-1"], status="inactive")
+
+
+def _pk(program, key):
+    return ProgramEnrollment.objects.get(program_uuid=program, external_user_key=key).pk
+
+
+@pytest.mark.parametrize("term", ["w-1", "W-1"])
+def test_search_by_student_key_ignores_case(learners, support, term):
+    page = support.get(PE_ADMIN, {"q": term})
     assert page.status_code == 200
-    assert "Findable-1" in page.text and ">other<" not in page.text
-    page = staff_client.get("/admin/program_enrollments/programcourseenrollment/", {"q": "Findable-1"})
-    assert page.status_code == 200 and catalog.SHARED_COURSE in page.text
+    assert page.text.count(">W-1<") == 2 and ">other<" not in page.text
 
 
-def test_admin_cannot_add_change_or_delete(catalog, staff_client):
-    enroll(catalog.CYBERSECURITY, ["a"])
-    from program_enrollments.models import ProgramEnrollment
-
-    enrollment = ProgramEnrollment.objects.get()
-    assert staff_client.get("/admin/program_enrollments/programenrollment/add/").status_code == 403
-    detail = staff_client.get(f"/admin/program_enrollments/programenrollment/{enrollment.pk}/change/")
-    assert detail.status_code == 200 and 'name="_save"' not in detail.text
-    history = staff_client.get(f"/admin/program_enrollments/programenrollment/{enrollment.pk}/history/")
-    assert history.status_code == 200 and "enrolled" in history.text
-    assert staff_client.post(f"/admin/program_enrollments/programenrollment/{enrollment.pk}/delete/").status_code == 403
+@pytest.mark.parametrize("term", ["alice", "alice@example.org"])
+def test_search_by_username_or_email(learners, support, term):
+    page = support.get(PE_ADMIN, {"q": term})
+    assert page.text.count(">R-1<") == 2 and ">W-1<" not in page.text
 
 
-def test_demo_admin_can_log_in(client, django_user_model):
+def test_course_rows_search_and_filter(learners, support):
+    page = support.get(PCE_ADMIN, {"q": "r-1", "status__exact": "inactive"})
+    assert page.status_code == 200 and page.text.count(c.SHARED_COURSE) >= 1
+    assert ">W-1<" not in page.text
+
+
+def test_learner_page_shows_which_program_holds_the_slot(learners, support):
+    page = support.get(f"{PE_ADMIN}learner/", {"student_key": "r-1"})
+    assert page.status_code == 200
+    assert "Learner alice" in page.text
+    slots = page.text.split('id="active-slots"')[1].split("</table>")[0]
+    assert c.SHARED_COURSE in slots and str(c.CYBERSECURITY) in slots
+    by_username = support.get(f"{PE_ADMIN}learner/", {"username": "alice"})
+    assert by_username.text.count("program-courses") == page.text.count("program-courses") == 2
+
+
+def test_status_change_goes_through_the_api_with_history(learners, support):
+    pk = _pk(c.CYBERSECURITY, "W-1")
+    response = support.post(f"{PE_ADMIN}{pk}/change/", {"status": "suspended"})
+    assert response.status_code == 302
+    enrollment = ProgramEnrollment.objects.get(pk=pk)
+    assert enrollment.status == "suspended"
+    latest = enrollment.history.latest()
+    assert (latest.history_user.username, latest.history_change_reason) == ("support", "Changed in the admin")
+
+
+def test_breaking_the_rule_is_a_form_error_not_a_500(learners, support):
+    row = ProgramCourseEnrollment.objects.get(program_enrollment__program_uuid=c.OTHER)
+    response = support.post(f"{PCE_ADMIN}{row.pk}/change/", {"status": "active"})
+    assert response.status_code == 200
+    assert "already active in this course through another program" in response.text
+    row.refresh_from_db()
+    assert row.status == "inactive"
+
+
+def test_activation_of_a_suspended_learner_is_a_form_error(learners, support):
+    enroll(c.CYBERSECURITY, ["W-1"], status="suspended")
+    enroll_course(c.CYBERSECURITY, c.SHARED_COURSE, ["W-1"], status="inactive")
+    row = ProgramCourseEnrollment.objects.get(
+        program_enrollment__program_uuid=c.CYBERSECURITY, program_enrollment__external_user_key="W-1"
+    )
+    response = support.post(f"{PCE_ADMIN}{row.pk}/change/", {"status": "active"})
+    assert response.status_code == 200 and "enrolled or pending" in response.text
+
+
+def test_view_only_staff_can_look_but_not_change(learners, viewer):
+    pk = _pk(c.CYBERSECURITY, "W-1")
+    assert viewer.get(f"{PE_ADMIN}{pk}/change/").status_code == 200
+    assert viewer.get(f"{PE_ADMIN}learner/", {"student_key": "W-1"}).status_code == 200
+    assert viewer.post(f"{PE_ADMIN}{pk}/change/", {"status": "ended"}).status_code == 403
+    assert ProgramEnrollment.objects.get(pk=pk).status == "enrolled"
+    response = viewer.post(PE_ADMIN, {"action": "transfer_to_another_program", "_selected_action": [pk]})
+    assert (
+        ProgramCourseEnrollment.objects.filter(program_enrollment__program_uuid=c.OTHER, status="active").count() == 0
+    )
+    assert response.status_code in (200, 302, 403)
+
+
+def test_enrollments_cannot_be_added_or_deleted(learners, support):
+    pk = _pk(c.CYBERSECURITY, "W-1")
+    assert support.get(f"{PE_ADMIN}add/").status_code == 403
+    assert support.post(f"{PE_ADMIN}{pk}/delete/").status_code == 403
+
+
+def _transfer(client, keys, **fields):
+    selected = [_pk(c.CYBERSECURITY, key) for key in keys]
+    body = {"action": "transfer_to_another_program", "_selected_action": selected}
+    if fields:
+        body.update({"apply": "1", **fields})
+    return client.post(PE_ADMIN, body)
+
+
+def test_transfer_action_asks_then_reports_per_learner(learners, support):
+    form = _transfer(support, ["R-1", "W-1"])
+    assert form.status_code == 200 and 'id="transfer-form"' in form.text
+    dry = _transfer(support, ["R-1", "W-1"], to_program_uuid=str(c.OTHER), dry_run="on")
+    assert "Dry run" in dry.text and dry.text.count("would-transfer") >= 2
+    assert not ProgramCourseEnrollment.objects.filter(program_enrollment__program_uuid=c.OTHER, status="active")
+    done = _transfer(support, ["R-1", "W-1"], to_program_uuid=str(c.OTHER), source_status="canceled")
+    assert done.status_code == 200 and done.text.count(">transferred<") == 2
+    active = ProgramCourseEnrollment.objects.filter(status="active")
+    assert {row.program_enrollment.program_uuid for row in active} == {c.OTHER}
+    assert ProgramEnrollment.objects.get(pk=_pk(c.CYBERSECURITY, "R-1")).status == "canceled"
+
+
+def test_transfer_action_form_errors(learners, support):
+    response = _transfer(support, ["W-1"], to_program_uuid=str(c.CYBERSECURITY))
+    assert response.status_code == 200 and "must differ" in response.text
+    response = _transfer(support, ["W-1"], to_program_uuid="not-a-uuid")
+    assert response.status_code == 200 and "valid UUID" in response.text
+
+
+def test_demo_admin_can_log_in(client):
     from django.core.management import call_command
 
     call_command("setup_demo")

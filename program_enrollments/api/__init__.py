@@ -11,6 +11,7 @@ from program_enrollments.api.reading import (
     fetch_program_enrollments,
     get_program_course_enrollment,
     get_program_enrollment,
+    organizations_of_student_key,
 )
 from program_enrollments.api.transfers import iter_transfer_program_enrollments, transfer_program_enrollments
 from program_enrollments.api.writing import (
@@ -29,6 +30,7 @@ __all__ = [
     "iter_transfer_program_enrollments",
     "link_program_enrollments",
     "link_waiting_program_enrollments",
+    "organizations_of_student_key",
     "transfer_program_enrollments",
     "write_program_course_enrollments",
     "write_program_enrollments",

@@ -182,3 +182,11 @@ def fetch_learner_view(
             }
         )
     return {"username": found_username or (username or ""), "programs": result_programs, "active_slots": active_slots}
+
+
+def organizations_of_student_key(student_key: str) -> set[str]:
+    """The authoring organizations of the programs where ``student_key`` (any case) is enrolled."""
+    from program_enrollments.backends import catalog_backend
+
+    uuids = set(ProgramEnrollment.objects.for_student_keys([student_key]).values_list("program_uuid", flat=True))
+    return {program.organization_key for program in catalog_backend().get_programs(uuids).values()}
