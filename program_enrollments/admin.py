@@ -116,6 +116,10 @@ class _ApiAdmin(SimpleHistoryAdmin):
         form = super().get_form(request, obj, **kwargs)
         return type(form.__name__, (form,), {"request_user": request.user})
 
+    def get_search_results(self, request, queryset, search_term):
+        # PostgreSQL refuses NUL characters in text parameters; no key or name contains one.
+        return super().get_search_results(request, queryset, search_term.replace("\x00", ""))
+
     def save_model(self, request, obj, form, change):
         """The form's validation already wrote the change through the API."""
 

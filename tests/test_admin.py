@@ -155,3 +155,9 @@ def test_demo_admin_can_log_in(client):
     response = client.post("/admin/login/?next=/admin/", {"username": "admin", "password": "admin"})
     assert response.status_code == 302 and response.url == "/admin/"
     assert "Program enrollments" in client.get("/admin/").text
+
+
+def test_nul_characters_in_searches_and_lookups_are_harmless(learners, support):
+    assert support.get(PE_ADMIN, {"q": "W-1\x00"}).status_code == 200
+    page = support.get(f"{PE_ADMIN}learner/", {"username": "a\x00b"})
+    assert page.status_code == 200 and "NUL" in page.text

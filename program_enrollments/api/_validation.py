@@ -40,6 +40,8 @@ def as_student_key(value, *, position: int | None = None) -> str:
     where = f"item {position}: " if position is not None else ""
     if not isinstance(value, str) or not value.strip():
         raise InvalidRequest(f"{where}student_key must be a non-blank string, not {value!r}.")
+    if "\x00" in value:
+        raise InvalidRequest(f"{where}student_key must not contain NUL characters.")
     if len(value) > STUDENT_KEY_MAX_LENGTH:
         raise InvalidRequest(f"{where}student_key is longer than {STUDENT_KEY_MAX_LENGTH} characters.")
     return value

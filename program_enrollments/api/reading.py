@@ -137,6 +137,8 @@ def fetch_learner_view(
     from program_enrollments.exceptions import InvalidRequest
     from program_enrollments.identity import learner_ref, normalize_student_key, user_ref
 
+    if any("\x00" in (value or "") for value in (username, organization_key, student_key)):
+        raise InvalidRequest("A username, organization or student key must not contain NUL characters.")
     backend = lms_backend()
     refs = set()
     if username:

@@ -88,3 +88,16 @@ def test_learner_view_needs_a_learner(learners, staff):
     for params in ({}, {"organization": "GTx"}, {"username": "alice", "organization": "GTx", "student_key": "r1"}):
         response = staff.get(f"{BASE}/learners/", params)
         assert response.status_code == 400 and "username" in response.json()["developer_message"]
+
+
+def test_learner_view_refuses_nul_characters(learners, staff):
+    response = staff.get(f"{BASE}/learners/", {"username": "a\x00b"})
+    assert response.status_code == 400 and "NUL" in response.json()["developer_message"]
+
+
+def test_cursor_with_a_non_numeric_position_is_404(learners, staff):
+    import base64
+
+    cursor = base64.b64encode(b"p=abc").decode()
+    response = staff.get(f"{BASE}/programs/{c.CYBERSECURITY}/enrollments/", {"cursor": cursor})
+    assert response.status_code == 404

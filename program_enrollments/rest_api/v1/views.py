@@ -400,7 +400,10 @@ class LearnerView(APIView):
         student_key = request.query_params.get("student_key")
         if bool(username) == bool(organization and student_key):
             return _error(status.HTTP_400_BAD_REQUEST, "Give either username, or organization and student_key.")
-        view = api.fetch_learner_view(username=username, organization_key=organization, student_key=student_key)
+        try:
+            view = api.fetch_learner_view(username=username, organization_key=organization, student_key=student_key)
+        except InvalidRequest as error:
+            return _error(status.HTTP_400_BAD_REQUEST, str(error), error.code)
         allowed = readable_organizations_for(request)
         programs = [p for p in view["programs"] if allowed is None or p["organization_key"] in allowed]
         visible = {p["program_uuid"] for p in programs}
