@@ -4,6 +4,7 @@ Reads (``get_*`` one object, ``fetch_*`` querysets) and writes (bulk writes,
 linking, transfers). Views, admin, commands and signal handlers call these.
 """
 
+from program_enrollments.api.audit import audit_program_enrollments, iter_audit_findings
 from program_enrollments.api.linking import link_program_enrollments, link_waiting_program_enrollments
 from program_enrollments.api.reading import (
     fetch_learner_view,
@@ -21,12 +22,14 @@ from program_enrollments.api.writing import (
 )
 
 __all__ = [
+    "audit_program_enrollments",
     "check_course_in_program",
     "fetch_learner_view",
     "fetch_program_course_enrollments",
     "fetch_program_enrollments",
     "get_program_course_enrollment",
     "get_program_enrollment",
+    "iter_audit_findings",
     "iter_transfer_program_enrollments",
     "link_program_enrollments",
     "link_waiting_program_enrollments",

@@ -7,7 +7,7 @@ bulk write costs a fixed number of round trips whatever its size.
 from __future__ import annotations
 
 import abc
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Iterator
 from uuid import UUID
 
 from opaque_keys.edx.keys import CourseKey
@@ -46,6 +46,21 @@ class LMSBackend(abc.ABC):
     @abc.abstractmethod
     def deactivate(self, course_key: CourseKey, user_ids: Collection[int]) -> None:
         """Deactivate the course enrollments of ``user_ids`` in ``course_key``."""
+
+    @abc.abstractmethod
+    def get_enrollments(self, course_key: CourseKey, user_ids: Collection[int]) -> dict[int, tuple[int, str, bool]]:
+        """Return the users' course enrollments in ``course_key`` as ``(id, mode, is_active)`` by user id.
+
+        Users with no course enrollment in ``course_key`` are absent from the result.
+        """
+
+    @abc.abstractmethod
+    def iter_active_enrollments_in_mode(self, mode: str, chunk_size: int) -> Iterator[list[tuple[int, int, str]]]:
+        """Yield the active course enrollments in ``mode`` as ``(id, user_id, course_key)``.
+
+        Lists of at most ``chunk_size`` enrollments, in id order, so that a scan
+        of every enrollment holds one chunk in memory at a time.
+        """
 
 
 class CatalogBackend(abc.ABC):

@@ -8,7 +8,7 @@ database as the app.
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Iterator
 from uuid import UUID
 
 from django.contrib.auth import get_user_model
@@ -89,6 +89,32 @@ class StandaloneLMSBackend(LMSBackend):
             CourseEnrollment.objects.filter(course_id=course_key, user_id__in=user_ids, is_active=True).update(
                 is_active=False
             )
+
+    def get_enrollments(self, course_key: CourseKey, user_ids: Collection[int]) -> dict[int, tuple[int, str, bool]]:
+        from program_enrollments.standalone.lms.models import CourseEnrollment
+
+        if not user_ids:
+            return {}
+        rows = CourseEnrollment.objects.filter(course_id=course_key, user_id__in=user_ids).values_list(
+            "user_id", "id", "mode", "is_active"
+        )
+        return {user_id: (enrollment_id, mode, is_active) for user_id, enrollment_id, mode, is_active in rows}
+
+    def iter_active_enrollments_in_mode(self, mode: str, chunk_size: int) -> Iterator[list[tuple[int, int, str]]]:
+        from program_enrollments.standalone.lms.models import CourseEnrollment
+
+        # Keyset pagination: each chunk is one indexed range query, however far the scan has gone.
+        last_id = 0
+        while True:
+            rows = list(
+                CourseEnrollment.objects.filter(mode=mode, is_active=True, id__gt=last_id)
+                .order_by("id")
+                .values_list("id", "user_id", "course_id")[:chunk_size]
+            )
+            if not rows:
+                return
+            last_id = rows[-1][0]
+            yield [(enrollment_id, user_id, str(course_id)) for enrollment_id, user_id, course_id in rows]
 
 
 class StandaloneCatalogBackend(CatalogBackend):
