@@ -116,6 +116,15 @@ class _ApiAdmin(SimpleHistoryAdmin):
         form = super().get_form(request, obj, **kwargs)
         return type(form.__name__, (form,), {"request_user": request.user})
 
+    def revert_disabled(self, request, obj=None):
+        # Reverting would write a row without the Python API and its rules.
+        return True
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method == "POST":
+            raise PermissionDenied("Past versions can be looked at, not restored.")
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
     def get_search_results(self, request, queryset, search_term):
         # PostgreSQL refuses NUL characters in text parameters; no key or name contains one.
         return super().get_search_results(request, queryset, search_term.replace("\x00", ""))
@@ -208,17 +217,18 @@ class ProgramEnrollmentAdmin(_ApiAdmin):
 
     @staticmethod
     def _learner_by_key(organization, student_key):
-        """By organization and key; without an organization, every organization using the key."""
-        if organization:
-            return api.fetch_learner_view(organization_key=organization, student_key=student_key)
-        organizations = api.organizations_of_student_key(student_key)
-        merged = {"username": "", "programs": [], "active_slots": {}}
-        for key in sorted(organizations):
-            part = api.fetch_learner_view(organization_key=key, student_key=student_key)
-            merged["username"] = merged["username"] or part["username"]
-            merged["programs"] += part["programs"]
-            merged["active_slots"].update(part["active_slots"])
-        return merged
+        """By organization and key; the organization may be left out when only one uses the key."""
+        if not organization:
+            organizations = sorted(api.organizations_of_student_key(student_key))
+            if len(organizations) > 1:
+                raise ProgramEnrollmentsError(
+                    f"Student key {student_key} is used by several organizations ({', '.join(organizations)}); "
+                    "each is a different learner. Give the organization."
+                )
+            if not organizations:
+                return {"username": "", "programs": [], "active_slots": {}}
+            organization = organizations[0]
+        return api.fetch_learner_view(organization_key=organization, student_key=student_key)
 
     @admin.action(description="Transfer to another program", permissions=["change"])
     def transfer_to_another_program(self, request, queryset):
@@ -236,6 +246,7 @@ class ProgramEnrollmentAdmin(_ApiAdmin):
             "source": sources.pop(),
             "keys": keys,
             "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
+            "select_across": request.POST.get("select_across", "0"),
             "action": "transfer_to_another_program",
         }
         if form.is_bound and form.is_valid():

@@ -161,3 +161,38 @@ def test_nul_characters_in_searches_and_lookups_are_harmless(learners, support):
     assert support.get(PE_ADMIN, {"q": "W-1\x00"}).status_code == 200
     page = support.get(f"{PE_ADMIN}learner/", {"username": "a\x00b"})
     assert page.status_code == 200 and "NUL" in page.text
+
+
+def test_learner_page_asks_for_the_organization_when_a_key_is_shared(learners, support):
+    enroll(c.MIT, ["W-1"])
+    page = support.get(f"{PE_ADMIN}learner/", {"student_key": "W-1"})
+    assert "used by several organizations (GTx, MITx)" in page.text
+    page = support.get(f"{PE_ADMIN}learner/", {"student_key": "W-1", "organization": "MITx"})
+    assert page.text.count("program-courses") == 1
+
+
+def test_history_revert_is_disabled(learners, support):
+    pk = _pk(c.CYBERSECURITY, "W-1")
+    support.post(f"{PE_ADMIN}{pk}/change/", {"status": "suspended"})
+    first = ProgramEnrollment.history.filter(id=pk).earliest()
+    url = f"{PE_ADMIN}{pk}/history/{first.history_id}/"
+    page = support.get(url)
+    assert page.status_code == 200 and "Revert" not in page.text
+    assert support.post(url, {"status": "enrolled"}).status_code == 403
+    assert ProgramEnrollment.objects.get(pk=pk).status == "suspended"
+
+
+def test_transfer_action_honours_select_all_across_pages(learners, support):
+    response = support.post(
+        PE_ADMIN + f"?program_uuid__exact={c.CYBERSECURITY}",
+        {
+            "action": "transfer_to_another_program",
+            "_selected_action": [_pk(c.CYBERSECURITY, "W-1")],
+            "select_across": "1",
+            "apply": "1",
+            "to_program_uuid": str(c.OTHER),
+            "dry_run": "on",
+        },
+    )
+    assert response.status_code == 200
+    assert response.text.count(">would-transfer<") == 2 and ">nothing-to-transfer<" in response.text

@@ -29,7 +29,8 @@ def test_each_document_shape_loads(tmp_path, shape, capsys):
     call_command("load_programs", _write(tmp_path, document))
     expected = 3 if shape != "single" else 1
     assert Program.objects.count() == expected
-    assert f"Loaded {expected} programs" in capsys.readouterr().out
+    noun = "programs" if expected != 1 else "program"
+    assert f"Loaded {expected} {noun} from" in capsys.readouterr().out
 
 
 def test_loading_twice_changes_nothing(tmp_path):

@@ -86,7 +86,7 @@ def link_program_enrollments(
         elif user_id in in_program:
             error = USER_IN_PROGRAM_TEMPLATE.format(username=username, program_uuid=uuid)
         if error:
-            log.warning(error)
+            log.info(error)
             outcomes[key] = LinkOutcome(student_key=key, username=username, error=error)
         else:
             to_link.append((key, username, user_id))
@@ -161,7 +161,7 @@ def link_waiting_program_enrollments(*, organization_key: str, student_key: str,
                 error = USER_IN_PROGRAM_TEMPLATE.format(
                     username=user.get_username(), program_uuid=enrollment.program_uuid
                 )
-                log.warning(error)
+                log.info(error)
             outcomes[str(enrollment.id)] = LinkOutcome(
                 student_key=enrollment.external_user_key,
                 username=user.get_username(),

@@ -27,8 +27,9 @@ class Command(BaseCommand):
         except CatalogFormatError as error:
             raise CommandError(f"{path}: {error}") from error
         summary = load_programs(programs)
+        noun = "program" if len(programs) == 1 else "programs"
         self.stdout.write(
-            f"Loaded {len(programs)} programs from {path}: {summary.programs_created} created, "
+            f"Loaded {len(programs)} {noun} from {path}: {summary.programs_created} created, "
             f"{summary.programs_updated} updated, {summary.curricula} curricula, "
             f"{summary.course_runs_created} new course runs."
         )
