@@ -1,0 +1,329 @@
+"""Transfer learners from one program to another, from a CSV file of student keys or all of them."""
+
+from __future__ import annotations
+
+import csv
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack
+from functools import partial
+from itertools import islice
+from pathlib import Path
+from typing import BinaryIO, TypeVar
+from uuid import UUID
+
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from program_enrollments import api
+from program_enrollments.constants import STUDENT_KEY_MAX_LENGTH, ProgramEnrollmentStatus, TransferStatus
+from program_enrollments.data import TransferOutcome
+from program_enrollments.exceptions import ProgramEnrollmentsError
+from program_enrollments.identity import normalize_student_key
+
+STUDENT_KEY_COLUMN = "student_key"
+REPORT_HEADER = ("student_key", "status", "courses", "detail")
+SUCCEEDED = frozenset({TransferStatus.TRANSFERRED, TransferStatus.WOULD_TRANSFER, TransferStatus.ALREADY_TRANSFERRED})
+
+# Enough to show what is wrong with a file or a run without flooding the terminal.
+MAX_PROBLEMS_SHOWN = 20
+
+Item = TypeVar("Item")
+
+
+class Command(BaseCommand):
+    help = (
+        "Move learners' active course enrollments from one program to another, keeping their course "
+        "enrollments (progress and access). Learners come from --learners FILE.csv (a header row with a "
+        "student_key column; other columns are ignored) or --all (every learner of the source program "
+        "with a student key). The file is checked in full before anything is written: it must be UTF-8 "
+        "CSV, and each student key non-blank, at most 255 characters and listed once (ignoring case); a "
+        "repeated key is an error, not skipped. Learners are transferred in batches, each batch in one "
+        "transaction, so re-running an interrupted or partly failed transfer resumes it: learners already "
+        "moved are reported already-transferred. The exit status is non-zero when any learner was not "
+        "transferred (any status other than transferred, would-transfer or already-transferred)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--from-program", required=True, type=UUID, metavar="UUID", help="the source program")
+        parser.add_argument("--to-program", required=True, type=UUID, metavar="UUID", help="the target program")
+        parser.add_argument(
+            "--to-curriculum",
+            type=UUID,
+            metavar="UUID",
+            help="the target program's curriculum (default: its first active curriculum)",
+        )
+        parser.add_argument(
+            "--course",
+            action="append",
+            dest="course_keys",
+            metavar="KEY",
+            help="transfer only this course run (repeat for several; default: every active course)",
+        )
+        learners = parser.add_mutually_exclusive_group(required=True)
+        learners.add_argument("--learners", metavar="FILE.csv", help="CSV file with a student_key column")
+        learners.add_argument(
+            "--all", action="store_true", dest="all_learners", help="every learner of the source program"
+        )
+        parser.add_argument(
+            "--source-status",
+            metavar="STATUS",
+            help=f"new status of each moved learner's source enrollment ({', '.join(ProgramEnrollmentStatus.values)})",
+        )
+        parser.add_argument("--dry-run", action="store_true", help="report what would be transferred; write nothing")
+        parser.add_argument(
+            "--report",
+            metavar="OUT.csv",
+            help="write each learner's outcome to OUT.csv (student_key,status,courses,detail), batch by batch",
+        )
+        parser.add_argument(
+            "--batch-size", type=int, default=1000, metavar="N", help="learners per transaction (default 1000)"
+        )
+
+    def handle(
+        self,
+        *,
+        from_program: UUID | str,
+        to_program: UUID | str,
+        to_curriculum: UUID | str | None,
+        course_keys: list[str] | None,
+        learners: str | None,
+        all_learners: bool,
+        source_status: str | None,
+        dry_run: bool,
+        report: str | None,
+        batch_size: int,
+        **options,
+    ):
+        started = time.monotonic()
+        if batch_size < 1:
+            raise CommandError(f"--batch-size must be at least 1, not {batch_size}.")
+        transfer = partial(
+            api.iter_transfer_program_enrollments,
+            from_program_uuid=from_program,
+            to_program_uuid=to_program,
+            to_curriculum_uuid=to_curriculum,
+            course_keys=course_keys,
+            source_status=source_status,
+            dry_run=dry_run,
+            chunk_size=batch_size,
+        )
+        try:
+            # The API checks its arguments when its iterator starts, before writing anything;
+            # starting it on no learners checks them before the file is read or the report created.
+            list(transfer(student_keys=[]))
+        except ProgramEnrollmentsError as error:
+            raise CommandError(str(error)) from error
+
+        if learners is not None:
+            path = Path(learners)
+            total = _check_learners_file(path)
+            if report is not None and Path(report).resolve() == path.resolve():
+                raise CommandError("--report must not overwrite the --learners file.")
+            batches = _batches_from_file(transfer, path, batch_size)
+        else:
+            total = api.fetch_program_enrollments(program_uuids=[from_program]).exclude(external_user_key=None).count()
+            # The API commits one chunk of batch_size learners at a time and yields its outcomes together.
+            batches = _chunks(transfer(student_keys=None), batch_size)
+
+        counts, failures = self._run(batches, total=total, report=report, dry_run=dry_run)
+        self.stdout.write(_summary(counts, time.monotonic() - started, dry_run=dry_run))
+        failed = sum(count for status, count in counts.items() if status not in SUCCEEDED)
+        if failed:
+            for outcome in failures:
+                detail = f" ({outcome.detail})" if outcome.detail else ""
+                self.stderr.write(f"{outcome.student_key}: {outcome.status}{detail}")
+            if failed > len(failures):
+                self.stderr.write(f"... and {failed - len(failures)} more.")
+            where = f"see {report}" if report is not None else "give --report OUT.csv to list them all"
+            raise CommandError(
+                f"{failed} of {sum(counts.values())} learners {'would not be' if dry_run else 'were not'} "
+                f"transferred ({_counts_text(counts, failed_only=True)}); {where}."
+            )
+
+    def _run(
+        self, batches: Iterable[list[TransferOutcome]], *, total: int, report: str | None, dry_run: bool
+    ) -> tuple[Counter[str], list[TransferOutcome]]:
+        """Drive the transfer batch by batch; return the count of each status and the first failures.
+
+        Raises:
+            CommandError: the API refused its arguments, or the run was interrupted.
+        """
+        counts: Counter[str] = Counter()
+        failures: list[TransferOutcome] = []
+        # A bar is for someone watching: redirected or scheduled runs keep their logs clean.
+        interactive = self.stdout.isatty() and sys.stderr.isatty()
+        with ExitStack() as stack:
+            report_file = stack.enter_context(_open_report(Path(report))) if report is not None else None
+            writer = csv.writer(report_file) if report_file is not None else None
+            if writer is not None:
+                writer.writerow(REPORT_HEADER)
+            progress = stack.enter_context(
+                tqdm(
+                    total=total,
+                    disable=not interactive,
+                    file=sys.stderr,
+                    unit="learner",
+                    desc="Dry run" if dry_run else "Transferring",
+                )
+            )
+            try:
+                for outcomes in batches:
+                    for outcome in outcomes:
+                        counts[outcome.status] += 1
+                        if outcome.status not in SUCCEEDED and len(failures) < MAX_PROBLEMS_SHOWN:
+                            failures.append(outcome)
+                    if writer is not None:
+                        writer.writerows(
+                            (outcome.student_key, outcome.status, " ".join(outcome.courses), outcome.detail)
+                            for outcome in outcomes
+                        )
+                        # Each batch is committed: its rows reach the disk before the next starts,
+                        # so an interrupted run leaves a report of everything it did.
+                        report_file.flush()
+                    progress.update(len(outcomes))
+            except ProgramEnrollmentsError as error:
+                raise CommandError(str(error)) from error
+            except KeyboardInterrupt as error:
+                done = f"Interrupted after {sum(counts.values())} of {total} learners ({_counts_text(counts)})"
+                if dry_run:
+                    raise CommandError(f"{done}; nothing was written.") from error
+                raise CommandError(
+                    f"{done}; the batch in progress was rolled back. Run the same command again to resume: "
+                    "learners already moved are reported already-transferred."
+                ) from error
+        return counts, failures
+
+
+def _check_learners_file(path: Path) -> int:
+    """Read the whole learners file once and return how many learners it lists.
+
+    Raises:
+        CommandError: the file cannot be read, is not UTF-8 CSV with a student_key column, or
+            lists a blank, too long or repeated student key (each problem with its line number).
+    """
+    problems: list[str] = []
+    problem_count = 0
+    # The first line of each case-folded key: the API compares keys ignoring case, and only
+    # within one call, so repeats across batches are caught here.
+    first_line: dict[str, int] = {}
+    learners = 0
+    for line, student_key in _student_keys(path):
+        learners += 1
+        problem = None
+        if not student_key.strip():
+            problem = f"line {line}: blank student_key"
+        elif len(student_key) > STUDENT_KEY_MAX_LENGTH:
+            problem = f"line {line}: student_key longer than {STUDENT_KEY_MAX_LENGTH} characters"
+        elif "\0" in student_key:
+            # PostgreSQL cannot store NUL characters; the learner would fail as internal-error.
+            problem = f"line {line}: student_key contains a NUL character"
+        else:
+            earlier = first_line.setdefault(normalize_student_key(student_key), line)
+            if earlier != line:
+                problem = f"line {line}: student_key {student_key!r} repeats line {earlier} (case is ignored)"
+        if problem is not None:
+            problem_count += 1
+            if len(problems) < MAX_PROBLEMS_SHOWN:
+                problems.append(problem)
+    if problem_count:
+        more = f"\n  ... and {problem_count - len(problems)} more" if problem_count > len(problems) else ""
+        raise CommandError(
+            f"{path}: {problem_count} invalid row(s); nothing was transferred:\n  " + "\n  ".join(problems) + more
+        )
+    if not learners:
+        raise CommandError(f"{path} lists no learners.")
+    return learners
+
+
+def _student_keys(path: Path) -> Iterator[tuple[int, str]]:
+    """Yield (line number, student key) for each data row of a learners file, reading it as a stream.
+
+    Raises:
+        CommandError: the file cannot be opened, a line is not UTF-8, the header has no
+            student_key column, or a row is malformed CSV.
+    """
+    try:
+        handle = path.open("rb")
+    except OSError as error:
+        raise CommandError(f"Cannot read {path}: {error.strerror or error}") from error
+    with handle:
+        # Strict: a stray quote would otherwise swallow the following lines into one key.
+        reader = csv.reader(_decoded_lines(handle, path), strict=True)
+        line = 1
+        try:
+            header = next(reader, None)
+            if header is None:
+                raise CommandError(f"{path} is empty: expected a header row with a {STUDENT_KEY_COLUMN} column.")
+            columns = [name.strip() for name in header]
+            if STUDENT_KEY_COLUMN not in columns:
+                found = ", ".join(repr(name) for name in columns) or "none"
+                raise CommandError(
+                    f"{path}: the header row has no {STUDENT_KEY_COLUMN} column (columns found: {found})."
+                )
+            column = columns.index(STUDENT_KEY_COLUMN)
+            while True:
+                line = reader.line_num + 1
+                row = next(reader, None)
+                if row is None:
+                    return
+                if row:  # csv gives blank lines as empty rows
+                    yield line, row[column] if column < len(row) else ""
+        except csv.Error as error:
+            # A row spans several lines when a quote is left open: name where it starts.
+            where = f"line {line}" if reader.line_num <= line else f"lines {line}-{reader.line_num}"
+            raise CommandError(f"{path}: {where}: malformed CSV: {error}.") from error
+
+
+def _decoded_lines(handle: BinaryIO, path: Path) -> Iterator[str]:
+    """Lines of a UTF-8 file, without the byte order mark spreadsheets write.
+
+    Decoding line by line, rather than through a text stream, is what lets a bad byte be reported
+    with its line number; splitting the bytes first is safe because no UTF-8 sequence contains a
+    newline byte.
+    """
+    for number, raw in enumerate(handle, start=1):
+        try:
+            yield raw.decode("utf-8-sig" if number == 1 else "utf-8")
+        except UnicodeDecodeError as error:
+            raise CommandError(f"{path}: line {number} is not valid UTF-8 (byte {error.start + 1}).") from error
+
+
+def _batches_from_file(
+    transfer: Callable[..., Iterator[TransferOutcome]], path: Path, batch_size: int
+) -> Iterator[list[TransferOutcome]]:
+    """Outcomes of the file's learners, one committed batch at a time.
+
+    One API call per batch keeps memory bounded: the API holds the keys of each call in a list.
+    """
+    for keys in _chunks((student_key for _, student_key in _student_keys(path)), batch_size):
+        yield list(transfer(student_keys=keys))
+
+
+def _chunks(items: Iterable[Item], size: int) -> Iterator[list[Item]]:
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def _open_report(path: Path):
+    try:
+        return path.open("w", newline="", encoding="utf-8")
+    except OSError as error:
+        raise CommandError(f"Cannot write {path}: {error.strerror or error}") from error
+
+
+def _counts_text(counts: Counter[str], *, failed_only: bool = False) -> str:
+    shown = [(status, count) for status, count in counts.most_common() if not failed_only or status not in SUCCEEDED]
+    return ", ".join(f"{status}: {count}" for status, count in shown) or "none"
+
+
+def _summary(counts: Counter[str], elapsed: float, *, dry_run: bool) -> str:
+    learners = sum(counts.values())
+    rate = learners / elapsed if elapsed > 0 else 0.0
+    lines = ["Dry run: nothing was written."] if dry_run else []
+    lines.append(f"{learners} learners in {elapsed:.1f} s ({rate:.0f} learners/s):")
+    lines.extend(f"  {status}: {count}" for status, count in counts.most_common())
+    return "\n".join(lines)
