@@ -57,6 +57,25 @@ def _learners(prefix, count):
     return keys
 
 
+def enrolled_learners(prefix, count):
+    """Create ``count`` realized learners enrolled in the Cybersecurity program; return their keys."""
+    from program_enrollments import api
+    from tests import catalog
+
+    keys = _learners(prefix, count)
+    for start in range(0, count, 1000):
+        api.write_program_enrollments(
+            program_uuid=catalog.CYBERSECURITY,
+            requests=[
+                {"student_key": key, "status": "enrolled", "curriculum_uuid": catalog.CYBERSECURITY_CURRICULUM}
+                for key in keys[start : start + 1000]
+            ],
+            create=True,
+            update=True,
+        )
+    return keys
+
+
 def raw_insert(keys, catalog):
     """Insert the learners' active rows with plain SQL; return learners per second."""
     from django.db import connection
@@ -84,18 +103,7 @@ def run(count):
     catalog.load()
 
     def prepare(prefix):
-        keys = _learners(prefix, count)
-        for start in range(0, count, 1000):
-            api.write_program_enrollments(
-                program_uuid=catalog.CYBERSECURITY,
-                requests=[
-                    {"student_key": key, "status": "enrolled", "curriculum_uuid": catalog.CYBERSECURITY_CURRICULUM}
-                    for key in keys[start : start + 1000]
-                ],
-                create=True,
-                update=True,
-            )
-        return keys
+        return enrolled_learners(prefix, count)
 
     def activate(keys, batch):
         for start in range(0, len(keys), batch):

@@ -48,8 +48,7 @@ def run(count):
     from django.test import Client
     from edx_rest_framework_extensions.auth.jwt.tests.utils import generate_jwt
 
-    from benchmarks.bulk_writes import _learners, raw_insert
-    from program_enrollments import api
+    from benchmarks.bulk_writes import enrolled_learners, raw_insert
     from tests import catalog
 
     catalog.load()
@@ -58,18 +57,7 @@ def run(count):
     url = f"/api/program_enrollments/v1/programs/{catalog.CYBERSECURITY}/courses/{catalog.SHARED_COURSE}/enrollments/"
 
     def prepare(prefix):
-        keys = _learners(prefix, count)
-        for start in range(0, count, 1000):
-            api.write_program_enrollments(
-                program_uuid=catalog.CYBERSECURITY,
-                requests=[
-                    {"student_key": key, "status": "enrolled", "curriculum_uuid": catalog.CYBERSECURITY_CURRICULUM}
-                    for key in keys[start : start + 1000]
-                ],
-                create=True,
-                update=True,
-            )
-        return keys
+        return enrolled_learners(prefix, count)
 
     rows = []
     for name, batch in (("PUT, batches of 1000", 1000), ("PUT, batches of 25", 25), ("one learner per request", 1)):
