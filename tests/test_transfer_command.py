@@ -26,15 +26,15 @@ def learners(catalog):
     return KEYS
 
 
-def run(catalog, *args, to_program=None):
-    """Call the command from Cybersecurity to Other (or ``to_program``); return (stdout, stderr)."""
+def run(catalog, *args):
+    """Call the command from Cybersecurity to Other; return (stdout, stderr)."""
     stdout, stderr = io.StringIO(), io.StringIO()
     call_command(
         "transfer_program_enrollments",
         "--from-program",
         str(catalog.CYBERSECURITY),
         "--to-program",
-        str(to_program or catalog.OTHER),
+        str(catalog.OTHER),
         *args,
         stdout=stdout,
         stderr=stderr,
