@@ -13,6 +13,16 @@ def check_backends(app_configs=None, **kwargs):
     errors = []
     for name, base, check_id in (("LMS_BACKEND", LMSBackend, "E001"), ("CATALOG_BACKEND", CatalogBackend, "E002")):
         path = conf.get(name)
+        if not path:
+            errors.append(
+                checks.Error(
+                    f"{conf.SETTINGS_NAME}['{name}'] is not set.",
+                    hint="In an Open edX LMS the plugin settings set it; the standalone host's settings set "
+                    f"it too. Any other host names a {base.__name__} subclass there.",
+                    id=f"program_enrollments.{check_id}",
+                )
+            )
+            continue
         try:
             backend = import_string(path)
         except ImportError as error:
@@ -32,6 +42,9 @@ def check_backends(app_configs=None, **kwargs):
                     id=f"program_enrollments.{check_id}",
                 )
             )
+            continue
+        # What the backend needs from its host (the Open edX backends: the platform's models and APIs).
+        errors.extend(backend.check(app_configs=app_configs))
     return errors
 
 

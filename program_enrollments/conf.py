@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 
 SETTINGS_NAME = "PROGRAM_ENROLLMENTS"
@@ -19,10 +20,12 @@ COURSE_ENROLLMENT_MODEL_SETTING = "PROGRAM_ENROLLMENTS_COURSE_ENROLLMENT_MODEL"
 DEFAULT_COURSE_ENROLLMENT_MODEL = "student.CourseEnrollment"
 
 DEFAULTS: dict[str, Any] = {
-    # Dotted path of the class talking to the host LMS (course enrollments, users).
-    "LMS_BACKEND": "program_enrollments.backends.standalone.StandaloneLMSBackend",
-    # Dotted path of the class answering program catalog questions.
-    "CATALOG_BACKEND": "program_enrollments.backends.standalone.StandaloneCatalogBackend",
+    # Dotted path of the class talking to the host LMS (course enrollments, users). No default:
+    # each host names its own (the Open edX plugin settings and the standalone host's settings do),
+    # so that a host that forgot cannot silently use another host's models.
+    "LMS_BACKEND": None,
+    # Dotted path of the class answering program catalog questions (no default, as above).
+    "CATALOG_BACKEND": None,
     # Learners decided together in one set of queries; larger calls are split into chunks.
     "WRITE_CHUNK_SIZE": 1000,
     # Most learners one REST write request may carry (413 above it); never below 25,
@@ -31,6 +34,12 @@ DEFAULTS: dict[str, Any] = {
     # Page sizes of the REST reads: the default, and the most a client may ask for.
     "PAGE_SIZE": 100,
     "MAX_PAGE_SIZE": 1000,
+    # Dotted paths of the REST views' DRF authentication classes, tried in order. The Open edX
+    # plugin settings name the LMS's (JWT, its OAuth2 Bearer tokens, its session class).
+    "AUTHENTICATION_CLASSES": (
+        "edx_rest_framework_extensions.auth.jwt.authentication.JwtAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ),
 }
 
 MIN_BATCH_SIZE = 25
@@ -48,6 +57,17 @@ def course_enrollment_model_label() -> str:
     return getattr(settings, COURSE_ENROLLMENT_MODEL_SETTING, DEFAULT_COURSE_ENROLLMENT_MODEL)
 
 
+class BackendNotConfigured(ImproperlyConfigured):
+    """A backend setting is empty (system checks E001 and E002 report it at start-up)."""
+
+
 def backend_class(name: str) -> type:
-    """Import the class named by the ``LMS_BACKEND`` or ``CATALOG_BACKEND`` setting."""
-    return import_string(get(name))
+    """Import the class named by the ``LMS_BACKEND`` or ``CATALOG_BACKEND`` setting.
+
+    Raises:
+        BackendNotConfigured: the setting is empty.
+    """
+    path = get(name)
+    if not path:
+        raise BackendNotConfigured(f"{SETTINGS_NAME}['{name}'] is not set; the host must name its backend.")
+    return import_string(path)

@@ -152,12 +152,13 @@ class ProgramCourseEnrollment(TimeStampedModel):
         ProgramEnrollment, on_delete=models.CASCADE, related_name="program_course_enrollments"
     )
     # Several programs' rows may point at one course enrollment; at most one of them is active.
+    # No related_name: the course enrollment keeps the reverse names Open edX code filters on
+    # (``programcourseenrollment__...``, ``programcourseenrollment_set``).
     course_enrollment = models.ForeignKey(
         conf.course_enrollment_model_label(),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
-        related_name="program_course_enrollments",
     )
     course_key = ExactCourseKeyField(max_length=255)
     status = models.CharField(max_length=9, choices=ProgramCourseEnrollmentStatus.choices)
@@ -209,6 +210,25 @@ class ProgramCourseEnrollment(TimeStampedModel):
         return self.status == ProgramCourseEnrollmentStatus.ACTIVE
 
 
+class CourseAccessRoleAssignment(TimeStampedModel):
+    """A course role a program grants a waiting learner, applied when the learner is linked.
+
+    The table of Open edX's built-in app, kept as it is (an adopted database keeps its rows).
+    """
+
+    class Role(models.TextChoices):
+        STAFF = "staff"
+
+    role = models.CharField(max_length=64, choices=Role.choices)
+    enrollment = models.ForeignKey(ProgramCourseEnrollment, on_delete=models.CASCADE)
+
+    class Meta:
+        unique_together = ("role", "enrollment")
+
+    def __str__(self):
+        return f"{self.role} for program course enrollment {self.enrollment_id}"
+
+
 class OrganizationGrant(TimeStampedModel):
     """Lets a user read, or read and write, the enrollments of one organization's programs."""
 
@@ -230,3 +250,36 @@ class OrganizationGrant(TimeStampedModel):
 
     def __str__(self):
         return f"{self.user} may {self.access} {self.organization_key}"
+
+
+class AdoptionRecord(models.Model):
+    """What the migration that adopted Open edX's built-in tables changed, row by row, and why.
+
+    Written once, by migration ``0013_create_or_adopt`` on a database where the
+    built-in ``program_enrollments`` app had been used (docs/decisions/0005).
+    A row that the app's rules could not keep in the live tables is kept here
+    whole (``data``), with its id, so nothing the built-in app stored is lost.
+    """
+
+    class Action(models.TextChoices):
+        ADOPTED = "adopted", "tables adopted (summary)"
+        ARCHIVED = "archived", "row moved out of the live table"
+        MOVED = "moved", "program course enrollment moved to the kept program enrollment"
+        DEACTIVATED = "deactivated", "made inactive (one active program per course run)"
+        DETACHED = "detached", "course enrollment pointer cleared or corrected"
+        LINKED = "linked", "waiting learner linked to the user of their course enrollments"
+        UNKNOWN_PROGRAM = "unknown-program", "program not in the catalog"
+
+    created = models.DateTimeField(auto_now_add=True)
+    table = models.CharField(max_length=64)
+    row_id = models.IntegerField(null=True, db_index=True)
+    action = models.CharField(max_length=32, choices=Action.choices)
+    kept_row_id = models.IntegerField(null=True)
+    reason = models.TextField()
+    data = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self):
+        return f"{self.action} {self.table} {self.row_id}: {self.reason}"

@@ -1,9 +1,11 @@
 """System checks name misconfigurations with stable ids."""
 
+import pytest
 from django.core import checks
 from django.test import override_settings
 
 from program_enrollments import conf
+from tests.settings import override_program_enrollments
 
 
 def _ids():
@@ -14,12 +16,12 @@ def test_default_configuration_passes():
     assert _ids() == set()
 
 
-@override_settings(PROGRAM_ENROLLMENTS={"LMS_BACKEND": "no.such.Backend"})
+@override_program_enrollments(LMS_BACKEND="no.such.Backend")
 def test_unimportable_backend_is_reported():
     assert _ids() == {"program_enrollments.E001"}
 
 
-@override_settings(PROGRAM_ENROLLMENTS={"CATALOG_BACKEND": "program_enrollments.conf.get"})
+@override_program_enrollments(CATALOG_BACKEND="program_enrollments.conf.get")
 def test_backend_of_the_wrong_type_is_reported():
     assert _ids() == {"program_enrollments.E002"}
 
@@ -29,21 +31,35 @@ def test_missing_course_enrollment_model_is_reported():
     assert _ids() == {"program_enrollments.E003"}
 
 
-@override_settings(PROGRAM_ENROLLMENTS={"WRITE_CHUNK_SIZE": 0})
+@override_program_enrollments(WRITE_CHUNK_SIZE=0)
 def test_bad_chunk_size_is_reported():
     assert _ids() == {"program_enrollments.E004"}
 
 
-@override_settings(PROGRAM_ENROLLMENTS={"WRITE_CHUNK_SIZE": 7})
+@override_program_enrollments(WRITE_CHUNK_SIZE=7)
 def test_settings_are_read_at_call_time():
     assert conf.get("WRITE_CHUNK_SIZE") == 7
 
 
-@override_settings(PROGRAM_ENROLLMENTS={"MAX_BATCH_SIZE": 24})
+@override_program_enrollments(MAX_BATCH_SIZE=24)
 def test_batch_limit_below_25_is_reported():
     assert _ids() == {"program_enrollments.E005"}
 
 
-@override_settings(PROGRAM_ENROLLMENTS={"MAX_BATCH_SIZE": 25, "PAGE_SIZE": 0})
+@override_program_enrollments(MAX_BATCH_SIZE=25, PAGE_SIZE=0)
 def test_bad_page_size_is_reported():
     assert _ids() == {"program_enrollments.E006"}
+
+
+@override_settings(PROGRAM_ENROLLMENTS={})
+def test_a_host_that_names_no_backends_fails_at_start_up():
+    """No host's backends are a default: a host that names none fails the checks, not the first request."""
+    messages = [
+        message
+        for message in checks.run_checks()
+        if message.id in {"program_enrollments.E001", "program_enrollments.E002"}
+    ]
+    assert {message.id for message in messages} == {"program_enrollments.E001", "program_enrollments.E002"}
+    assert all("is not set" in message.msg for message in messages)
+    with pytest.raises(conf.BackendNotConfigured, match="LMS_BACKEND"):
+        conf.backend_class("LMS_BACKEND")

@@ -7,6 +7,7 @@ linking, transfers). Views, admin, commands and signal handlers call these.
 from program_enrollments.api.audit import audit_program_enrollments, iter_audit_findings
 from program_enrollments.api.linking import link_program_enrollments, link_waiting_program_enrollments
 from program_enrollments.api.reading import (
+    fetch_adoption_records,
     fetch_learner_view,
     fetch_program_course_enrollments,
     fetch_program_enrollments,
@@ -24,6 +25,7 @@ from program_enrollments.api.writing import (
 __all__ = [
     "audit_program_enrollments",
     "check_course_in_program",
+    "fetch_adoption_records",
     "fetch_learner_view",
     "fetch_program_course_enrollments",
     "fetch_program_enrollments",

@@ -192,3 +192,18 @@ def organizations_of_student_key(student_key: str) -> set[str]:
 
     uuids = set(ProgramEnrollment.objects.for_student_keys([student_key]).values_list("program_uuid", flat=True))
     return {program.organization_key for program in catalog_backend().get_programs(uuids).values()}
+
+
+def fetch_adoption_records(*, actions: Iterable[str] | None = None):
+    """What adopting Open edX's built-in tables changed, in order (empty where nothing was adopted).
+
+    Each record names a table, a row id, the action (``archived``, ``moved``,
+    ``deactivated``, ``detached``, ``unknown-program``, and one ``adopted``
+    summary), the row kept in its place, the reason and the row as it was.
+    """
+    from program_enrollments.models import AdoptionRecord
+
+    queryset = AdoptionRecord.objects.order_by("id")
+    if actions is not None:
+        queryset = queryset.filter(action__in=list(actions))
+    return queryset

@@ -1,8 +1,9 @@
 """The host boundary: the app reaches the LMS and the catalog only through these backends.
 
-The classes are named by the ``LMS_BACKEND`` and ``CATALOG_BACKEND`` settings;
-``program_enrollments.backends.standalone`` holds the reference implementation
-for the standalone host.
+The classes are named by the ``LMS_BACKEND`` and ``CATALOG_BACKEND`` settings,
+which each host sets: ``program_enrollments.standalone.backends`` is the
+reference implementation (the standalone host), ``program_enrollments.openedx.backends``
+talks to an Open edX LMS. Nothing here imports a host.
 """
 
 from program_enrollments import conf

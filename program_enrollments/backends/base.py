@@ -15,7 +15,18 @@ from opaque_keys.edx.keys import CourseKey
 from program_enrollments.data import ProgramData
 
 
-class LMSBackend(abc.ABC):
+class _Checked:
+    @classmethod
+    def check(cls, **kwargs) -> list:
+        """System check messages about what this backend needs from its host (none by default).
+
+        The app's system checks call it at start-up (``manage.py check``, ``migrate``), so a
+        backend that cannot reach its host fails there rather than at the first request.
+        """
+        return []
+
+
+class LMSBackend(_Checked, abc.ABC):
     """What the app needs from the host LMS: courses, users and course enrollments."""
 
     @abc.abstractmethod
@@ -63,7 +74,7 @@ class LMSBackend(abc.ABC):
         """
 
 
-class CatalogBackend(abc.ABC):
+class CatalogBackend(_Checked, abc.ABC):
     """What the app needs from the program catalog."""
 
     @abc.abstractmethod

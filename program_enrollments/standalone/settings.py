@@ -34,14 +34,20 @@ INSTALLED_APPS = [
     "program_enrollments",
 ]
 
+# The JWT middleware of an Open edX LMS (lms/envs/common.py), in its order, so that the REST views
+# meet here what they meet there: EnsureJWTAuthSettingsMiddleware appends NotJwtRestrictedApplication
+# to the permissions of JWT views that do not name it (ours do; tests/rest_api/test_lms_middleware.py).
 MIDDLEWARE = [
+    "edx_django_utils.cache.middleware.RequestCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    "edx_rest_framework_extensions.auth.jwt.middleware.JwtAuthCookieMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "edx_rest_framework_extensions.auth.jwt.middleware.EnsureJWTAuthSettingsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
 ]
 
@@ -84,11 +90,14 @@ def _database_from_environment():
 
 DATABASES = {"default": _database_from_environment()}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# As in Open edX (openedx/envs/common.py): history dates unindexed. The app's migrations are the
+# same in every host, so its history tables must not depend on a host's choice here.
+SIMPLE_HISTORY_DATE_INDEX = False
 
 PROGRAM_ENROLLMENTS_COURSE_ENROLLMENT_MODEL = "lms.CourseEnrollment"
 PROGRAM_ENROLLMENTS = {
-    "LMS_BACKEND": "program_enrollments.backends.standalone.StandaloneLMSBackend",
-    "CATALOG_BACKEND": "program_enrollments.backends.standalone.StandaloneCatalogBackend",
+    "LMS_BACKEND": "program_enrollments.standalone.backends.StandaloneLMSBackend",
+    "CATALOG_BACKEND": "program_enrollments.standalone.backends.StandaloneCatalogBackend",
 }
 
 # JWTs in the Open edX shape (JWT_AUTH['JWT_ISSUERS']), HS256 with a shared secret.
@@ -112,6 +121,8 @@ JWT_AUTH = {
     "JWT_EXPIRATION_SECONDS": int(os.environ.get("PROGRAM_ENROLLMENTS_JWT_EXPIRATION_SECONDS", "3600")),
 }
 
+# The app's views take their authentication classes from PROGRAM_ENROLLMENTS["AUTHENTICATION_CLASSES"]
+# (default: the two below); these defaults serve other DRF views only.
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [

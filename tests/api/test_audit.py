@@ -13,10 +13,10 @@ from django.utils import timezone
 
 from program_enrollments import api
 from program_enrollments.api.audit import REPAIR_REASON_PREFIX, AuditKind
-from program_enrollments.backends.standalone import StandaloneLMSBackend
 from program_enrollments.exceptions import InvalidRequest
 from program_enrollments.identity import user_ref
 from program_enrollments.models import ProgramCourseEnrollment, ProgramEnrollment
+from program_enrollments.standalone.backends import StandaloneLMSBackend
 from program_enrollments.standalone.lms.models import CourseEnrollment, SSOIdentity
 from tests.api.helpers import enroll, enroll_course
 from tests.factories import CourseEnrollmentFactory, SSOIdentityFactory, UserFactory

@@ -1,13 +1,13 @@
 """Reads of program and program course enrollments."""
 
 import pytest
-from django.test import override_settings
 
 from program_enrollments import api
 from program_enrollments.exceptions import InvalidRequest
 from program_enrollments.models import ProgramCourseEnrollment, ProgramEnrollment
 from tests.api.helpers import enroll, enroll_course
 from tests.factories import SSOIdentityFactory
+from tests.settings import override_program_enrollments
 
 pytestmark = pytest.mark.django_db
 
@@ -57,7 +57,7 @@ def test_fetch_filters(catalog, learners):
         list(api.fetch_program_course_enrollments(course_keys=["nope"]))
 
 
-@override_settings(PROGRAM_ENROLLMENTS={"WRITE_CHUNK_SIZE": 2})
+@override_program_enrollments(WRITE_CHUNK_SIZE=2)
 def test_writes_larger_than_a_chunk_are_applied_chunk_by_chunk(catalog):
     keys = [f"c{index}" for index in range(5)]
     assert enroll(catalog.CYBERSECURITY, keys) == {key: "enrolled" for key in keys}

@@ -6,7 +6,6 @@ import pytest
 from opaque_keys.edx.keys import CourseKey
 
 from program_enrollments import api
-from program_enrollments.backends.standalone import StandaloneLMSBackend
 from program_enrollments.data import CourseEnrollmentRequest, ProgramEnrollmentRequest
 from program_enrollments.exceptions import (
     CourseDoesNotExist,
@@ -15,6 +14,7 @@ from program_enrollments.exceptions import (
     ProgramDoesNotExist,
 )
 from program_enrollments.models import ProgramCourseEnrollment, ProgramEnrollment
+from program_enrollments.standalone.backends import StandaloneLMSBackend
 from program_enrollments.standalone.lms.models import CourseEnrollment
 from tests.api.helpers import PATCH, POST, PUT, enroll, enroll_course
 from tests.factories import CourseEnrollmentFactory, SSOIdentityFactory, UserFactory

@@ -1,4 +1,4 @@
-"""Backends for the standalone host (``program_enrollments.standalone``).
+"""Backends of the standalone host (``program_enrollments.standalone``).
 
 The reference implementation of the host interface: the LMS's course
 enrollments and SSO identities and the program catalog all live in the same
