@@ -11,5 +11,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("oauth2/access_token", AccessTokenView.as_view(), name="access_token"),
     path("oauth2/access_token/", AccessTokenView.as_view()),
-    path("api/program_enrollments/", include("program_enrollments.rest_api.urls")),
+    # As edx-django-utils' get_plugin_url_patterns mounts the app in an Open edX LMS.
+    path(
+        "api/program_enrollments/",
+        include(("program_enrollments.rest_api.urls", "program_enrollments"), namespace="programs_api"),
+    ),
 ]

@@ -1,9 +1,16 @@
 import pytest
+from django.conf import settings
+from django.test import override_settings
 from edx_rest_framework_extensions.auth.jwt.tests.utils import generate_jwt, generate_jwt_token
 from rest_framework.test import APIClient
 
 from program_enrollments.models import OrganizationGrant
 from tests.factories import UserFactory
+
+
+def app_settings(**values):
+    """``override_settings`` of some ``PROGRAM_ENROLLMENTS`` keys, keeping the host's others (its backends)."""
+    return override_settings(PROGRAM_ENROLLMENTS={**getattr(settings, "PROGRAM_ENROLLMENTS", {}), **values})
 
 
 def jwt_header(user, **claims):
@@ -65,4 +72,4 @@ def restricted_gtx(db):
     )
 
 
-__all__ = ["generate_jwt_token", "jwt_header"]
+__all__ = ["app_settings", "generate_jwt_token", "jwt_header"]

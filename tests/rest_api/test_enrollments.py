@@ -3,10 +3,10 @@
 import json
 
 import pytest
-from django.test import override_settings
 
 from program_enrollments.models import ProgramCourseEnrollment, ProgramEnrollment
 from tests import catalog as c
+from tests.rest_api.conftest import app_settings
 
 pytestmark = pytest.mark.django_db
 
@@ -109,7 +109,7 @@ def test_unknown_things_are_404_with_error_code(catalog, staff, url, code):
         assert response.json()["error_code"] == code and response.json()["developer_message"]
 
 
-@override_settings(PROGRAM_ENROLLMENTS={"MAX_BATCH_SIZE": 25})
+@app_settings(MAX_BATCH_SIZE=25)
 def test_batch_over_the_limit_is_413_before_item_validation(catalog, staff):
     response = staff.put(PROGRAM, [{"bogus": True}] * 26)
     assert response.status_code == 413

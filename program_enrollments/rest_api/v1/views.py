@@ -9,13 +9,10 @@ from django.core.exceptions import RequestDataTooBig
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
-from edx_rest_framework_extensions.auth.jwt.authentication import JwtAuthentication
 from opaque_keys import InvalidKeyError
 from opaque_keys.edx.keys import CourseKey
 from rest_framework import serializers, status
-from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import ParseError, PermissionDenied
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -34,8 +31,14 @@ from program_enrollments.exceptions import (
 )
 from program_enrollments.rest_api.v1 import schema as _schema  # noqa: F401  (registers the JWT scheme)
 from program_enrollments.rest_api.v1 import serializers as shapes
+from program_enrollments.rest_api.v1.authentication import ConfiguredAuthenticationClasses
 from program_enrollments.rest_api.v1.pagination import EnrollmentCursorPagination
-from program_enrollments.rest_api.v1.permissions import ProgramAccess, may_act_on, readable_organizations_for
+from program_enrollments.rest_api.v1.permissions import (
+    PROGRAM_ACCESS,
+    USER_OR_RESTRICTED_APPLICATION,
+    may_act_on,
+    readable_organizations_for,
+)
 
 log = logging.getLogger(__name__)
 
@@ -90,8 +93,9 @@ def _describe(errors) -> str:
 class _ProgramView(APIView):
     """Common ground: authentication, the program of the URL, and reading a write request's body."""
 
-    authentication_classes = (JwtAuthentication, SessionAuthentication)
-    permission_classes = (IsAuthenticated, ProgramAccess)
+    authentication_classes = ConfiguredAuthenticationClasses()
+    # Names NotJwtRestrictedApplication, so an LMS's EnsureJWTAuthSettingsMiddleware keeps it (see permissions).
+    permission_classes = (PROGRAM_ACCESS,)
     schema = AutoSchema()
     pagination_class = EnrollmentCursorPagination
 
@@ -380,8 +384,8 @@ class ProgramTransfersView(_ProgramView):
 class LearnerView(APIView):
     """Every program and course enrollment of one learner, and which program holds each course's active slot."""
 
-    authentication_classes = (JwtAuthentication, SessionAuthentication)
-    permission_classes = (IsAuthenticated,)
+    authentication_classes = ConfiguredAuthenticationClasses()
+    permission_classes = (USER_OR_RESTRICTED_APPLICATION,)
     schema = AutoSchema()
 
     @extend_schema(
