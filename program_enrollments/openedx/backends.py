@@ -1,0 +1,370 @@
+"""Backends for an Open edX LMS: the platform's course enrollments, SAML identities and catalog cache.
+
+Writes go through ``CourseEnrollment``'s own methods (``enroll``,
+``update_enrollment``, ``deactivate``), one learner at a time as the platform
+offers them, so that the LMS's signals, tracking events and openedx-events fire
+as they do for any enrollment change. Reads are set-wise: a fixed number of
+queries whatever the number of learners.
+
+Platform modules are imported inside the methods (see the package docstring).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection, Iterable, Iterator
+from uuid import UUID
+
+from django.contrib.auth import get_user_model
+from django.db.models.functions import Lower
+from opaque_keys.edx.keys import CourseKey
+
+from program_enrollments.backends.base import CatalogBackend, LMSBackend
+from program_enrollments.constants import MASTERS_MODE, UPGRADABLE_MODES
+from program_enrollments.data import CurriculumData, ProgramData
+from program_enrollments.identity import UNKNOWN_ORGANIZATION, normalize_student_key
+
+log = logging.getLogger(__name__)
+
+# The role CourseStaffRole grants (common.djangoapps.student.roles.CourseStaffRole.ROLE).
+COURSE_STAFF_ROLE = "staff"
+
+
+def _course_key(course_key) -> CourseKey:
+    return course_key if isinstance(course_key, CourseKey) else CourseKey.from_string(str(course_key))
+
+
+class OpenEdxLMSBackend(LMSBackend):
+    """Course enrollments, users and SAML identities of the Open edX LMS this app runs in."""
+
+    @classmethod
+    def check(cls, **kwargs) -> list:
+        """System-check errors when the platform parts this backend needs are missing."""
+        from program_enrollments.openedx.checks import check_lms_backend
+
+        return check_lms_backend()
+
+    def course_exists(self, course_key: CourseKey) -> bool:
+        from openedx.core.djangoapps.content.course_overviews.models import CourseOverview
+
+        return bool(CourseOverview.course_exists(_course_key(course_key)))
+
+    def resolve_users(self, organization_key: str, student_keys: Iterable[str]) -> dict[str, int]:
+        """Map case-folded student keys to users through the organization's current SAML providers.
+
+        An organization with no enabled provider (or unknown to edx-organizations)
+        resolves nobody, as the platform's own app treats a missing provider.
+        """
+        keys = {key for key in student_keys if key}
+        if not keys:
+            return {}
+        return saml_user_ids(organization_providers(organization_key), keys)
+
+    def get_user_ids(self, usernames: Iterable[str]) -> dict[str, int]:
+        names = set(usernames)
+        if not names:
+            return {}
+        return dict(get_user_model().objects.filter(username__in=names).values_list("username", "id"))
+
+    def enroll(self, course_key: CourseKey, user_ids: Collection[int], *, active: bool = True) -> dict[int, int]:
+        """Create, activate or upgrade the users' course enrollments through ``CourseEnrollment``'s methods.
+
+        * missing and ``active``: ``CourseEnrollment.enroll(user, key, mode='masters',
+          check_access=False)``, the platform's enrollment with its filter, signals and events;
+        * missing and not ``active``: ``get_or_create_enrollment`` (inactive) then
+          ``update_enrollment(mode='masters')``: the learner was never in the course, so
+          no enrollment is announced (no activation event or enrollment email), and no
+          ``UNENROLL_DONE`` (refund logic) is sent for an enrollment that never was active;
+        * existing ``audit``/``honor`` and ``active``: ``update_enrollment(mode='masters',
+          is_active=True)``: one save, and the mode change is announced
+          (``ENROLLMENT_TRACK_UPDATED`` recalculates grades, the tracking event is emitted).
+          The platform's built-in app did a plain ``save()`` here, which left the
+          enrollment-track listeners unaware of the new track;
+        * existing in another mode (a paid one): the mode is kept (logged) and the
+          enrollment activated with ``activate()`` when inactive.
+
+        Safe to repeat: each step first compares with the current state.
+        """
+        from common.djangoapps.student.models import CourseEnrollment
+
+        if not user_ids:
+            return {}
+        key = _course_key(course_key)
+        existing = {
+            enrollment.user_id: enrollment
+            for enrollment in CourseEnrollment.objects.filter(course_id=key, user_id__in=user_ids).select_related(
+                "user"
+            )
+        }
+        missing = sorted(user_id for user_id in set(user_ids) if user_id not in existing)
+        users = get_user_model().objects.in_bulk(missing) if missing else {}
+        ids: dict[int, int] = {}
+        for user_id in missing:
+            user = users.get(user_id)
+            if user is None:
+                raise ValueError(f"No user with id {user_id} to enroll in {key}.")
+            if active:
+                enrollment = CourseEnrollment.enroll(user, key, mode=MASTERS_MODE, check_access=False)
+            else:
+                enrollment = CourseEnrollment.get_or_create_enrollment(user, key)
+                enrollment.update_enrollment(mode=MASTERS_MODE)
+            ids[user_id] = enrollment.id
+        for user_id, enrollment in sorted(existing.items()):
+            ids[user_id] = enrollment.id
+            if not active:
+                continue
+            if enrollment.mode in UPGRADABLE_MODES:
+                log.info(
+                    "Converting the course enrollment of user %s in %s from mode %s to %s for a program.",
+                    user_id,
+                    key,
+                    enrollment.mode,
+                    MASTERS_MODE,
+                )
+                enrollment.update_enrollment(mode=MASTERS_MODE, is_active=True)
+                continue
+            if enrollment.mode != MASTERS_MODE:
+                log.info(
+                    "Kept mode %s of user %s in %s for a program enrollment instead of %s.",
+                    enrollment.mode,
+                    user_id,
+                    key,
+                    MASTERS_MODE,
+                )
+            if not enrollment.is_active:
+                enrollment.activate()
+        return ids
+
+    def deactivate(self, course_key: CourseKey, user_ids: Collection[int]) -> None:
+        """Deactivate the users' active course enrollments with ``CourseEnrollment.deactivate()``.
+
+        As the built-in app's status change does, whatever the mode; the platform's
+        unenrollment signals and events fire.
+        """
+        from common.djangoapps.student.models import CourseEnrollment
+
+        if not user_ids:
+            return
+        enrollments = CourseEnrollment.objects.filter(
+            course_id=_course_key(course_key), user_id__in=user_ids, is_active=True
+        ).select_related("user")
+        for enrollment in enrollments.order_by("user_id"):
+            enrollment.deactivate()
+
+    def get_enrollments(self, course_key: CourseKey, user_ids: Collection[int]) -> dict[int, tuple[int, str, bool]]:
+        from common.djangoapps.student.models import CourseEnrollment
+
+        if not user_ids:
+            return {}
+        rows = CourseEnrollment.objects.filter(course_id=_course_key(course_key), user_id__in=user_ids).values_list(
+            "user_id", "id", "mode", "is_active"
+        )
+        return {user_id: (enrollment_id, mode, is_active) for user_id, enrollment_id, mode, is_active in rows}
+
+    def iter_active_enrollments_in_mode(self, mode: str, chunk_size: int) -> Iterator[list[tuple[int, int, str]]]:
+        from common.djangoapps.student.models import CourseEnrollment
+
+        # Keyset pagination: each chunk is one range query on the primary key.
+        last_id = 0
+        while True:
+            rows = list(
+                CourseEnrollment.objects.filter(mode=mode, is_active=True, id__gt=last_id)
+                .order_by("id")
+                .values_list("id", "user_id", "course_id")[:chunk_size]
+            )
+            if not rows:
+                return
+            last_id = rows[-1][0]
+            yield [(enrollment_id, user_id, str(course_id)) for enrollment_id, user_id, course_id in rows]
+
+    # --- course staff (CourseStaffRole) ---------------------------------------------------------
+
+    def course_staff_user_ids(self, course_key: CourseKey, user_ids: Collection[int]) -> set[int]:
+        """The users among ``user_ids`` who hold the course staff role in ``course_key`` (one query)."""
+        from common.djangoapps.student.roles import CourseStaffRole
+
+        if not user_ids:
+            return set()
+        staff = CourseStaffRole(_course_key(course_key)).users_with_role()
+        return set(staff.filter(id__in=user_ids).values_list("id", flat=True))
+
+    def set_course_staff(self, course_key: CourseKey, user_ids: Collection[int], *, staff: bool) -> None:
+        """Grant (``staff``) or remove the course staff role through ``CourseStaffRole``."""
+        from common.djangoapps.student.roles import CourseStaffRole
+
+        if not user_ids:
+            return
+        key = _course_key(course_key)
+        holders = self.course_staff_user_ids(key, user_ids)
+        targets = [user_id for user_id in user_ids if (user_id in holders) != staff]
+        if not targets:
+            return
+        users = list(get_user_model().objects.filter(id__in=targets).order_by("id"))
+        role = CourseStaffRole(key)
+        if staff:
+            role.add_users(*users)
+        else:
+            role.remove_users(*users)
+
+
+def organization_providers(organization_key: str) -> list:
+    """The enabled, current SAML provider configs of an organization (one query; may be several)."""
+    from common.djangoapps.third_party_auth.models import SAMLProviderConfig
+
+    return list(
+        SAMLProviderConfig.objects.current_set()
+        .filter(enabled=True, organization__short_name=organization_key)
+        .order_by("slug")
+    )
+
+
+def saml_user_ids(providers: Iterable, student_keys: Iterable[str]) -> dict[str, int]:
+    """Map case-folded student keys to the users whose SAML uid ``<slug>:<key>`` matches, ignoring case.
+
+    One query for any number of keys and providers. When several users match one
+    key (the same person under two providers of the organization should be one
+    user; a database may say otherwise), the identity recorded first wins, and a
+    warning is logged.
+    """
+    from social_django.models import UserSocialAuth
+
+    providers = list(providers)
+    student_keys = [key for key in student_keys if key]
+    folded = {normalize_student_key(key) for key in student_keys}
+    if not providers or not folded:
+        return {}
+    # lower() on both sides finds the candidates in the database; casefold(), the app's
+    # comparison, decides in Python (it also drops lower()-only matches such as 'ß' vs 'ss').
+    wanted = {f"{provider.slug}:{key}".lower() for provider in providers for key in folded}
+    wanted |= {f"{provider.slug}:{key}".lower() for provider in providers for key in student_keys}
+    slugs = {provider.slug.casefold(): provider for provider in providers}
+    rows = (
+        UserSocialAuth.objects.annotate(uid_lower=Lower("uid"))
+        .filter(provider__in={provider.backend_name for provider in providers}, uid_lower__in=wanted)
+        .order_by("id")
+        .values_list("provider", "uid", "user_id")
+    )
+    found: dict[str, int] = {}
+    for backend_name, uid, user_id in rows:
+        slug, separator, remote_id = uid.partition(":")
+        provider = slugs.get(slug.casefold())
+        if not separator or provider is None or provider.backend_name != backend_name:
+            continue
+        key = normalize_student_key(remote_id)
+        if key not in folded:
+            continue
+        if key in found and found[key] != user_id:
+            log.warning(
+                "Student key %r of SAML providers %s has several users (%s, %s); keeping %s.",
+                remote_id,
+                ", ".join(sorted(slugs)),
+                found[key],
+                user_id,
+                found[key],
+            )
+            continue
+        found[key] = user_id
+    return found
+
+
+class OpenEdxCatalogBackend(CatalogBackend):
+    """Programs from the LMS's catalog cache (filled by the ``cache_programs`` command)."""
+
+    @classmethod
+    def check(cls, **kwargs) -> list:
+        """System-check errors when the platform's catalog cache cannot be reached."""
+        from program_enrollments.openedx.checks import check_catalog_backend
+
+        return check_catalog_backend()
+
+    def get_programs(self, program_uuids: Iterable[UUID]) -> dict[UUID, ProgramData]:
+        from openedx.core.djangoapps.catalog.utils import get_programs
+
+        uuids = {uuid if isinstance(uuid, UUID) else UUID(str(uuid)) for uuid in program_uuids}
+        if not uuids:
+            return {}
+        programs = {}
+        for program in get_programs(uuids=[str(uuid) for uuid in sorted(uuids, key=str)]) or []:
+            data = program_data(program)
+            if data is not None and data.uuid in uuids:
+                programs[data.uuid] = data
+        return programs
+
+
+def program_data(program: dict) -> ProgramData | None:
+    """Map a program of the catalog cache (the discovery service's serialization) to ``ProgramData``.
+
+    The organization is the first authoring organization's key (the built-in app's
+    rule); a program without one gets the unknown organization, under which its
+    learners resolve to nobody. Each curriculum keeps its course runs. The first
+    active curriculum also gets what the platform's ``course_run_keys_for_program``
+    adds to it: the course runs of its child programs (recursively) and those of
+    the program's own ``courses`` list, so that a course run is in the program
+    here exactly when the platform says so (and when several curricula are active,
+    the others' runs too, the app's rule).
+    """
+    try:
+        uuid = UUID(str(program["uuid"]))
+    except (KeyError, TypeError, ValueError):
+        log.warning("Ignoring a catalog program without a valid uuid: %r", program.get("uuid"))
+        return None
+    organizations = program.get("authoring_organizations") or []
+    organization_key = (organizations[0] or {}).get("key") if organizations else None
+    if not organization_key:
+        log.warning("Catalog program %s has no authoring organization.", uuid)
+        organization_key = UNKNOWN_ORGANIZATION
+    primary = _primary_active_curriculum(program)
+    curricula = []
+    for curriculum in program.get("curricula") or []:
+        try:
+            curriculum_uuid = UUID(str(curriculum["uuid"]))
+        except (KeyError, TypeError, ValueError):
+            log.warning("Ignoring a curriculum without a valid uuid in catalog program %s.", uuid)
+            continue
+        keys = set(_course_runs(curriculum))
+        if curriculum is primary:
+            keys |= _course_runs(program)
+            for child in _child_programs(program):
+                keys |= _course_runs(child)
+                child_curriculum = _primary_active_curriculum(child)
+                if child_curriculum is not None:
+                    keys |= _course_runs(child_curriculum)
+        curricula.append(
+            CurriculumData(
+                uuid=curriculum_uuid,
+                is_active=bool(curriculum.get("is_active")),
+                name=curriculum.get("name") or "",
+                course_keys=frozenset(keys),
+            )
+        )
+    return ProgramData(
+        uuid=uuid, organization_key=organization_key, title=program.get("title") or "", curricula=tuple(curricula)
+    )
+
+
+def _primary_active_curriculum(program: dict) -> dict | None:
+    return next((curriculum for curriculum in program.get("curricula") or [] if curriculum.get("is_active")), None)
+
+
+def _child_programs(program: dict, _seen: frozenset = frozenset()) -> list[dict]:
+    """Programs nested in the first active curriculum, recursively (a cycle is cut, not followed)."""
+    curriculum = _primary_active_curriculum(program)
+    if curriculum is None:
+        return []
+    children = []
+    for child in curriculum.get("programs") or []:
+        marker = child.get("uuid") or id(child)
+        if marker in _seen:
+            continue
+        children.append(child)
+        children.extend(_child_programs(child, _seen | {marker}))
+    return children
+
+
+def _course_runs(container: dict) -> set[str]:
+    return {
+        run["key"]
+        for course in container.get("courses") or []
+        for run in course.get("course_runs") or []
+        if run.get("key")
+    }

@@ -1,0 +1,6 @@
+"""``lms.djangoapps.program_enrollments.exceptions``: the built-in names, served by program-enrollments."""
+
+from program_enrollments.openedx.compat import exceptions as _compat
+from program_enrollments.openedx.compat.exceptions import *  # noqa: F403
+
+__all__ = list(getattr(_compat, "__all__", [name for name in vars(_compat) if not name.startswith("_")]))

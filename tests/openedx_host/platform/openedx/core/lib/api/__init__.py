@@ -1,0 +1,1 @@
+"""Stand-in of the platform's ``openedx/core/lib/api`` package."""
