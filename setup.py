@@ -45,14 +45,23 @@ setup(
         "standalone": ["dj-database-url", "psycopg[binary]"],
     },
     entry_points={
+        # A name of its own: Open edX's built-in app is the entry point "program_enrollments",
+        # which the takeover removes (docs/decisions/0005-open-edx-takeover.rst).
         "lms.djangoapp": [
-            "program_enrollments = program_enrollments.apps:ProgramEnrollmentsConfig",
+            "program_enrollments_plugin = program_enrollments.apps:ProgramEnrollmentsConfig",
+        ],
+        "cms.djangoapp": [
+            "program_enrollments_plugin = program_enrollments.apps:ProgramEnrollmentsConfig",
+        ],
+        "tutor.plugin.v1": [
+            "program_enrollments = program_enrollments.openedx.tutor",
         ],
     },
     classifiers=[
         "Framework :: Django",
         "Framework :: Django :: 5.2",
         "Programming Language :: Python :: 3.11",
+        "Programming Language :: Python :: 3.12",
     ],
     zip_safe=False,
 )
