@@ -77,6 +77,7 @@ class CreateOrAdopt(migrations.operations.base.Operation):
             operation.state_forwards(app_label, state)
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        probe_trigger_privilege(schema_editor)
         shape = existing_shape(schema_editor.connection)
         if shape == "none":
             _run(self.create, app_label, schema_editor, from_state)
@@ -84,9 +85,10 @@ class CreateOrAdopt(migrations.operations.base.Operation):
         if shape == "ours":
             raise RuntimeError(
                 "The program_enrollments tables already have this app's columns, but its migration "
-                "0013_create_or_adopt is not recorded as applied. They were made by a pre-release "
-                "build of program-enrollments, whose migrations are gone: drop the five "
-                "program_enrollments_* tables of that build (or the whole development database) and migrate again."
+                "0013_create_or_adopt is not recorded as applied: an adoption interrupted on MySQL (restore "
+                "the backup taken before it and migrate again), or tables of a pre-release build of "
+                "program-enrollments (drop its program_enrollments_* tables, or the development database, "
+                "and migrate again)."
             )
         if shape != "builtin":
             raise RuntimeError(shape)
@@ -114,6 +116,39 @@ class CreateOrAdopt(migrations.operations.base.Operation):
             states.append(state)
         for operation, before, after in reversed(list(zip(self.create, states, states[1:]))):
             operation.database_backwards(app_label, schema_editor, after, before)
+
+
+PROBE_TABLE = "program_enrollments_trigger_probe"
+
+
+def probe_trigger_privilege(schema_editor):
+    """On MySQL, fail before changing anything if this account may not create the app's trigger.
+
+    With binary logging on, creating a trigger takes SUPER unless the server sets
+    log_bin_trust_function_creators (error 1419). DDL is not transactional on MySQL, so
+    finding that out at the trigger step, after the tables were converted, would leave a
+    half-migrated database. The probe creates and drops a trigger on a scratch table.
+    """
+    connection = schema_editor.connection
+    if connection.vendor != "mysql":
+        return
+    table = connection.ops.quote_name(PROBE_TABLE)
+    trigger = connection.ops.quote_name(PROBE_TABLE + "_trigger")
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {table}")
+        cursor.execute(f"CREATE TABLE {table} (id integer)")
+        try:
+            cursor.execute(f"CREATE TRIGGER {trigger} BEFORE INSERT ON {table} FOR EACH ROW SET NEW.id = NEW.id")
+            cursor.execute(f"DROP TRIGGER {trigger}")
+        except Exception as error:
+            raise RuntimeError(
+                "This database account may not create triggers, which the one-active rule needs "
+                f"({error}). With binary logging on, MySQL requires SUPER, or the server variable "
+                "log_bin_trust_function_creators=1: see 'Before migrating' in the Open edX install guide. "
+                "Nothing was changed."
+            ) from error
+        finally:
+            cursor.execute(f"DROP TABLE IF EXISTS {table}")
 
 
 def refuse_to_unapply_an_adoption(apps, schema_editor):
@@ -668,6 +703,7 @@ class _Resolver:
                 "~",
                 lambda row: "Adoption: course enrollment cleared, the learner being waiting.",
             )
+            self.release_unbacked({row["course_enrollment_id"] for row in waiting})
         mismatched = list(
             PCE.filter(program_enrollment__user__isnull=False, course_enrollment__isnull=False)
             .exclude(course_enrollment__user_id=F("program_enrollment__user_id"))
@@ -698,6 +734,53 @@ class _Resolver:
                 self.touched.add(row["id"])
                 row["course_enrollment_id"] = right
             self.pce_history(rows, "~", lambda row: "Adoption: course enrollment corrected to the learner's own.")
+        self.flush_records()
+
+    def release_unbacked(self, course_enrollment_ids):
+        """Deactivate the masters course enrollments that cleared pointers leave without a program.
+
+        A waiting learner's course row pointing at a course enrollment is what an
+        unlinking that stopped half way leaves (a person cleared the user only); the
+        built-in app's own unlinking also takes back the masters enrollment. This
+        finishes that, through the LMS backend, only for an active ``masters``
+        enrollment (access a program granted) that no active course row backs; any
+        other enrollment (one the learner bought) is left as it is.
+        """
+        rows = list(
+            self.CE.objects.using(self.db)
+            .filter(id__in=course_enrollment_ids, is_active=True, mode="masters")
+            .values_list("id", "user_id", "course_id")
+        )
+        if not rows:
+            return
+        from program_enrollments import conf
+
+        PCE = self.PCE.objects.using(self.db)
+        try:
+            backend = conf.backend_class("LMS_BACKEND")()
+        except Exception:  # noqa: BLE001 - left for the audit, which reports unbacked masters enrollments
+            return
+        from opaque_keys.edx.keys import CourseKey
+
+        for enrollment_id, user_id, course_id in rows:
+            backed = PCE.filter(status="active", course_key=course_id).filter(
+                models.Q(course_enrollment_id=enrollment_id) | models.Q(learner_ref=self.identity.user_ref(user_id))
+            )
+            if backed.exists():
+                continue
+            try:
+                backend.deactivate(CourseKey.from_string(str(course_id)), [user_id])
+            except Exception as exc:  # noqa: BLE001 - left for the audit
+                sys.stdout.write(f"\n  Could not deactivate course enrollment {enrollment_id}: {exc!r}")
+                continue
+            self.record(
+                "courseenrollment",
+                enrollment_id,
+                "detached",
+                f"Course enrollment {enrollment_id} (user {user_id}, {course_id}, masters) deactivated on adoption: "
+                "a waiting learner's course row pointed at it and no active program course enrollment backs it, "
+                "as after the built-in app's unlinking.",
+            )
         self.flush_records()
 
     def enroll_touched_rows(self):
