@@ -354,3 +354,57 @@ def test_retirement_covers_the_history_of_deleted_enrollments(gtx, django_captur
 
     keys = set(ProgramEnrollment.history.filter(id=enrollment_id).values_list("external_user_key", flat=True))
     assert keys == {_retired("heidi")}
+
+
+@override_settings(RETIRED_USER_SALTS=SALTS)
+def test_retirement_reaches_what_the_adoption_of_built_in_tables_kept(gtx, django_capture_on_commit_callbacks):
+    """Rows merged into the learner's enrollment on adoption, and the records of it, lose the key too."""
+    from program_enrollments.models import AdoptionRecord
+
+    program = lms.program(COURSE)
+    learner = lms.user()
+    kept = _enroll(program, "Hugo-7")
+    _login(learner, "gtx-sso:hugo-7", django_capture_on_commit_callbacks)
+    # As migration 0013 leaves an enrollment it merged (same key in another curriculum): archived,
+    # its history rows kept, the record holding the row as it was.
+    merged_id = kept.id + 1000
+    history = ProgramEnrollment.history.model
+    history.objects.create(
+        id=merged_id,
+        external_user_key="HUGO-7",
+        program_uuid=program["uuid"],
+        curriculum_uuid=kept.curriculum_uuid,
+        status="enrolled",
+        history_date=kept.created,
+        history_type="+",
+    )
+    AdoptionRecord.objects.create(
+        table="programenrollment",
+        row_id=merged_id,
+        action="archived",
+        kept_row_id=kept.id,
+        reason=f"Archived on adoption: merged into program enrollment {kept.id}, because the student key "
+        f"'HUGO-7' is also program enrollment {kept.id} ignoring case.",
+        data={"id": merged_id, "external_user_key": "HUGO-7", "status": "enrolled"},
+    )
+    other = AdoptionRecord.objects.create(
+        table="programenrollment",
+        row_id=7,
+        action="archived",
+        reason="Archived on adoption: 'hugo-70' is not Hugo.",
+        data={"external_user_key": "hugo-70"},
+    )
+
+    _retire(learner)
+
+    retired = _retired("hugo-7")
+    assert set(history.objects.filter(id=merged_id).values_list("external_user_key", flat=True)) == {retired}
+    record = AdoptionRecord.objects.get(row_id=merged_id)
+    assert record.data["external_user_key"] == retired
+    assert "hugo" not in record.reason.lower() and repr(retired) in record.reason
+    assert str(kept.id) in record.reason
+    everything = [str(record.data) + record.reason for record in AdoptionRecord.objects.exclude(id=other.id)]
+    everything += list(ProgramEnrollment.history.values_list("external_user_key", flat=True))
+    assert not any("hugo-7" in (text or "").lower() for text in everything)
+    other.refresh_from_db()
+    assert other.data == {"external_user_key": "hugo-70"} and "'hugo-70'" in other.reason
