@@ -68,6 +68,68 @@ print(json.dumps({
 }, default=str))
 """
 
+# What the platform's callers of the built-in app ask (OPENEDX-NOTES section 4), asked through
+# ``lms.djangoapps.program_enrollments.api`` and the ORM reverse names: the built-in app before the
+# takeover, the compatibility package after it. Keys are strings so that the answers compare as JSON.
+CALLERS = """
+import json, django
+django.setup()
+from django.contrib.auth import get_user_model
+from django.db.models import Prefetch
+from common.djangoapps.student.models import CourseEnrollment
+from lms.djangoapps.program_enrollments import api
+from lms.djangoapps.program_enrollments.models import ProgramCourseEnrollment
+
+def ordered(rows):
+    return sorted(rows, key=json.dumps)
+
+def courses(enrollment):
+    return sorted(str(row.course_key) for row in enrollment.program_course_enrollments.all())
+
+answers = {key: {} for key in ("gradebook", "external_key", "bulk_grades", "teams", "by_student_user",
+                               "by_student_key", "dashboard", "grades_v2")}
+keys = ProgramCourseEnrollment.objects.values_list("program_enrollment__external_user_key", flat=True)
+for key in sorted(set(keys) - {None}):
+    # gradebook_views.py and grades v2 filters.py: the user_contains filter.
+    matching = CourseEnrollment.objects.filter(
+        programcourseenrollment__program_enrollment__external_user_key__icontains=key)
+    answers["gradebook"][key] = sorted(set(matching.values_list("id", flat=True)))
+    # support/views/program_enrollments.py
+    found = api.fetch_program_enrollments_by_student(external_user_key=key)
+    answers["by_student_key"][key] = ordered(
+        [str(pe.program_uuid), pe.user_id, pe.status, courses(pe)]
+        for pe in found.prefetch_related("program_course_enrollments"))
+enrollments = CourseEnrollment.objects.select_related("user").order_by("id")
+for ce in enrollments.prefetch_related("programcourseenrollment_set"):
+    # gradebook_views.py: the learner's key in the course; bulk_grades/api.py: programcourseenrollment_set.
+    answers["external_key"][str(ce.id)] = api.get_external_key_by_user_and_course(ce.user, ce.course_id)
+    rows = ce.programcourseenrollment_set.all()
+    answers["bulk_grades"][str(ce.id)] = rows.first().program_enrollment.external_user_key if rows.exists() else None
+prefetch = Prefetch("programcourseenrollment_set",
+                    queryset=ProgramCourseEnrollment.objects.select_related("program_enrollment"))
+for ce in enrollments.prefetch_related(prefetch):
+    # teams/csv.py
+    rows = ce.programcourseenrollment_set.all()
+    answers["teams"][str(ce.id)] = rows[0].program_enrollment.external_user_key if rows else None
+    # grades/rest_api/v2/services.py
+    found = api.fetch_program_course_enrollments_by_students(users=[ce.user], course_keys=[ce.course_id])
+    answers["grades_v2"][str(ce.id)] = [
+        [row.program_enrollment.user_id, row.program_enrollment.external_user_key]
+        for row in found.select_related("program_enrollment").order_by("status", "-modified")]
+for user in get_user_model().objects.order_by("id"):
+    found = api.fetch_program_enrollments_by_student(user=user)
+    answers["by_student_user"][str(user.id)] = ordered(
+        [str(pe.program_uuid), pe.external_user_key, pe.status] for pe in found)
+    for program in sorted({str(pe.program_uuid) for pe in found}):
+        # learner_dashboard/utils.py
+        try:
+            answer = api.get_program_enrollment(program_uuid=program, user=user).external_user_key
+        except Exception as error:
+            answer = type(error).__name__
+        answers["dashboard"][f"{user.id} {program}"] = answer
+print(json.dumps(answers, default=str))
+"""
+
 BUILTIN_HISTORY = """
 import json, django
 django.setup()
@@ -141,6 +203,7 @@ def test_the_documented_takeover_adopts_built_in_data_with_nothing_lost(tmp_path
     # 1. The LMS as operators run it today: the built-in app, full of data.
     seeded = _last_json(_run(SEED, hidden_plugins="program_enrollments_plugin", **run))
     history = _last_json(_run(BUILTIN_HISTORY, hidden_plugins="program_enrollments_plugin", **run))
+    builtin_answers = _last_json(_run(CALLERS, hidden_plugins="program_enrollments_plugin", **run))
 
     # 2. The takeover, as the Tutor plugin runs it on the source tree.
     report = takeover.apply(root)
@@ -151,6 +214,7 @@ def test_the_documented_takeover_adopts_built_in_data_with_nothing_lost(tmp_path
     output = _run(ADOPT, hidden_plugins="", **run)
     after = _last_json(output)
     _run(["cms", "check"], hidden_plugins="", manage=True, **run)
+    our_answers = _last_json(_run(CALLERS, hidden_plugins="", **run))
 
     assert "Applying program_enrollments.0013_create_or_adopt... OK" in after["migrate"]
     assert "Adopted Open edX's program enrollment tables" in output  # the migration's summary
@@ -211,3 +275,33 @@ def test_the_documented_takeover_adopts_built_in_data_with_nothing_lost(tmp_path
         assert statuses.count("active") == len(statuses)
 
     assert after["audit"] == [], (after["audit"], seeded["shapes"], after["records"])
+
+    # The platform's callers get what the built-in app gave them, wherever the adoption changed
+    # nothing: every answer about a learner, key or course enrollment outside the forbidden shapes.
+    touched_users, touched_keys, touched_enrollments = set(), set(), set()
+    for shape in shapes.values():
+        for group in shape["groups"]:
+            touched_users.update(str(user) for user in group["user_ids"])
+            touched_keys.update(key.casefold() for key in group["external_user_keys"])
+            touched_enrollments.update(str(ce) for ce in group["course_enrollment_ids"])
+    compared = 0
+    for question, answers in builtin_answers.items():
+        for subject, answer in answers.items():
+            if (
+                subject.split(" ")[0] in touched_users | touched_enrollments
+                or subject.casefold() in touched_keys
+                or any(str(key).casefold() in touched_keys for key in _strings(answer))
+            ):
+                continue
+            assert our_answers[question].get(subject) == answer, (question, subject)
+            compared += 1
+    assert compared >= 40, compared
+    assert set(our_answers) == set(builtin_answers)
+
+
+def _strings(value):
+    if isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+    elif value is not None:
+        yield value
