@@ -395,3 +395,35 @@ def _call(*args):
     out = StringIO()
     call_command(*args, stdout=out)
     return out.getvalue()
+
+
+@pytest.mark.skipif(
+    connection.vendor != "mysql",
+    reason="MySQL/MariaDB only: elsewhere DDL is transactional and creating a trigger needs no SUPER",
+)
+def test_without_the_right_to_create_triggers_mysql_stops_before_changing_anything(catalog, adopted_schema_check):
+    """An account that may not create triggers (no TRIGGER here; no SUPER under binary logging) changes nothing."""
+    from django.db.utils import ConnectionHandler
+
+    settings = dict(connection.settings_dict)
+    user = "pe_no_trigger"
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP USER IF EXISTS '{user}'@'localhost', '{user}'@'127.0.0.1', '{user}'@'%'")
+        for host in ("localhost", "127.0.0.1", "%"):
+            cursor.execute(f"CREATE USER '{user}'@'{host}'")
+            cursor.execute(f"GRANT ALL ON `{settings['NAME']}`.* TO '{user}'@'{host}'")
+            cursor.execute(f"REVOKE TRIGGER ON `{settings['NAME']}`.* FROM '{user}'@'{host}'")
+    _migrate(None)
+    handler = ConnectionHandler({"default": {**settings, "USER": user, "PASSWORD": ""}})
+    restricted = handler["default"]
+    try:
+        with pytest.raises(RuntimeError, match="may not create triggers.*Nothing was changed"):
+            MigrationExecutor(restricted).migrate([MIGRATION])
+        tables = set(connection.introspection.table_names())
+        assert not {table for table in tables if table.startswith("program_enrollments_")}
+        assert not MigrationExecutor(connection).loader.applied_migrations.get(MIGRATION)
+    finally:
+        restricted.close()
+        _migrate("0013_create_or_adopt")
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP USER IF EXISTS '{user}'@'localhost', '{user}'@'127.0.0.1', '{user}'@'%'")

@@ -17,7 +17,12 @@ from django.conf import settings
 from django.db import migrations, models
 from opaque_keys.edx.django.models import CourseKeyField
 
-from program_enrollments.migrations._adoption import CreateOrAdopt, refuse_to_unapply_an_adoption, resolve
+from program_enrollments.migrations._adoption import (
+    CreateOrAdopt,
+    probe_trigger_privilege,
+    refuse_to_unapply_an_adoption,
+    resolve,
+)
 
 
 # The built-in app's schema after its migration 0012 (lms/djangoapps/program_enrollments/migrations/).
@@ -395,6 +400,9 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        # First: on MySQL, where DDL is not transactional, a missing right to create the trigger
+        # must stop the migration before it changes anything.
+        migrations.RunPython(probe_trigger_privilege, migrations.RunPython.noop, elidable=False),
         migrations.CreateModel(
             name="AdoptionRecord",
             fields=[

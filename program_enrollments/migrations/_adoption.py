@@ -77,7 +77,6 @@ class CreateOrAdopt(migrations.operations.base.Operation):
             operation.state_forwards(app_label, state)
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        probe_trigger_privilege(schema_editor)
         shape = existing_shape(schema_editor.connection)
         if shape == "none":
             _run(self.create, app_label, schema_editor, from_state)
@@ -121,7 +120,7 @@ class CreateOrAdopt(migrations.operations.base.Operation):
 PROBE_TABLE = "program_enrollments_trigger_probe"
 
 
-def probe_trigger_privilege(schema_editor):
+def probe_trigger_privilege(apps, schema_editor):
     """On MySQL, fail before changing anything if this account may not create the app's trigger.
 
     With binary logging on, creating a trigger takes SUPER unless the server sets
