@@ -20,12 +20,15 @@ from edx_rest_framework_extensions.auth.jwt.tests.utils import (
 from edx_rest_framework_extensions.permissions import NotJwtRestrictedApplication
 from rest_framework.test import APIClient
 
-from program_enrollments import api
-from program_enrollments.rest_api.v1 import views
-
 lms = pytest.importorskip(
-    "tests.openedx.platform_data", reason="needs the LMS with the package installed (the taken-over run)"
+    "tests.openedx.platform_data",
+    reason="needs the LMS with the package installed (the taken-over run)",
+    exc_type=ImportError,
 )
+
+# Only once the app is known to be installed (the LMS before the takeover has the built-in one).
+from program_enrollments import api  # noqa: E402
+from program_enrollments.rest_api.v1 import views  # noqa: E402
 
 pytestmark = pytest.mark.django_db
 
