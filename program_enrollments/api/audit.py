@@ -2,7 +2,7 @@
 
 The invariants are held by the database and the Python API, but raw SQL, a
 restored backup or a host that changed course enrollments behind the app's
-back can still break them. The audit looks for five kinds of problem
+back can still break them. The audit looks for six kinds of problem
 (``AuditKind``):
 
 ``rule-violation``
@@ -11,6 +11,14 @@ back can still break them. The audit looks for five kinds of problem
     the true identity, so a violation that identity drift hides from the
     unique index is found too. Reported only: which program keeps the learner
     is a decision for a person.
+``stale-identity``
+    A waiting PE whose ``learner_ref`` names another organization than the
+    catalog gives its program now: the program was unknown to the catalog when
+    the PE was written (or adopted from Open edX's built-in app) and is known
+    now. Repaired by rewriting the identity (the database copies it to the
+    PE's course enrollments), unless the learner, under the new identity, is
+    already active in one of the same course runs through another program
+    (then reported only: which program keeps the learner is a person's call).
 ``identity-drift``
     A PCE whose copy of ``learner_ref`` differs from its PE's. Repaired by
     rewriting the copy, unless the rewrite would make the learner active twice
@@ -42,17 +50,17 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
 from opaque_keys.edx.keys import CourseKey
 
 from program_enrollments import conf
 from program_enrollments.api import _history
-from program_enrollments.backends import LMSBackend, lms_backend
+from program_enrollments.backends import LMSBackend, catalog_backend, lms_backend
 from program_enrollments.constants import MASTERS_MODE, ProgramCourseEnrollmentStatus
 from program_enrollments.exceptions import InvalidRequest
-from program_enrollments.identity import user_ref
+from program_enrollments.identity import learner_ref, user_ref
 from program_enrollments.models import ProgramCourseEnrollment, ProgramEnrollment
 
 log = logging.getLogger(__name__)
@@ -66,12 +74,20 @@ class AuditKind:
     """The kinds of problem the integrity audit looks for, in the order it looks."""
 
     RULE_VIOLATION = "rule-violation"
+    STALE_IDENTITY = "stale-identity"
     IDENTITY_DRIFT = "identity-drift"
     MISSING_COURSE_ENROLLMENT = "missing-course-enrollment"
     UNBACKED_COURSE_ENROLLMENT = "unbacked-course-enrollment"
     WAITING_TOO_LONG = "waiting-too-long"
 
-    ALL = (RULE_VIOLATION, IDENTITY_DRIFT, MISSING_COURSE_ENROLLMENT, UNBACKED_COURSE_ENROLLMENT, WAITING_TOO_LONG)
+    ALL = (
+        RULE_VIOLATION,
+        STALE_IDENTITY,
+        IDENTITY_DRIFT,
+        MISSING_COURSE_ENROLLMENT,
+        UNBACKED_COURSE_ENROLLMENT,
+        WAITING_TOO_LONG,
+    )
     # Found for information: they break no invariant, so they never count as problems left.
     INFORMATIONAL = frozenset({WAITING_TOO_LONG})
 
@@ -193,6 +209,7 @@ def _audit(waiting_older_than_days: int | None, fix: bool, actor, size: int) -> 
     backend = lms_backend()
     yield from _rule_violations(size)
     # Identity first: the later checks match learners by identity.
+    yield from _stale_identities(size, fix=fix, actor=actor)
     yield from _identity_drift(size, fix=fix, actor=actor)
     # Enrolling before releasing: a course enrollment made active again is backed, never released.
     yield from _missing_course_enrollments(backend, size, fix=fix, actor=actor)
@@ -328,6 +345,64 @@ def _violation_findings(slots: list[tuple[str, CourseKey]]) -> Iterator[AuditFin
 
 
 # --- identity drift -----------------------------------------------------------------------------
+
+
+def _stale_identities(size: int, *, fix: bool, actor) -> Iterator[AuditFinding]:
+    """Waiting program enrollments whose identity is not (the catalog's organization, their key) any more."""
+    catalog = catalog_backend()
+    waiting = ProgramEnrollment.objects.filter(user__isnull=True, external_user_key__isnull=False)
+    for rows in _chunks(waiting, ("program_uuid", "external_user_key", "learner_ref"), size):
+        programs = catalog.get_programs({program_uuid for _id, program_uuid, _key, _ref in rows})
+        stale = []
+        for enrollment_id, program_uuid, key, ref in rows:
+            program = programs.get(program_uuid)
+            if program is None:
+                continue  # still unknown to the catalog: the unknown organization is the best there is
+            expected = learner_ref(user_id=None, organization_key=program.organization_key, student_key=key)
+            if expected != ref:
+                stale.append(
+                    AuditFinding(
+                        kind=AuditKind.STALE_IDENTITY,
+                        detail=f"the identity of waiting learner {key!r} does not name organization "
+                        f"{program.organization_key!r}, which the catalog gives program {program_uuid} now",
+                        program_enrollment_ids=(enrollment_id,),
+                        student_key=key,
+                    )
+                )
+        if fix:
+            stale = [_repair_stale_identity(finding, actor=actor) for finding in stale]
+        yield from stale
+
+
+def _repair_stale_identity(finding: AuditFinding, *, actor) -> AuditFinding:
+    """Rewrite one waiting learner's identity; the unique index refuses it if it would make two active rows."""
+    now = timezone.now()
+    (enrollment_id,) = finding.program_enrollment_ids
+    try:
+        with transaction.atomic():
+            _lock_program_enrollments(ProgramEnrollment.objects.filter(id=enrollment_id, user__isnull=True))
+            enrollment = ProgramEnrollment.objects.filter(id=enrollment_id, user__isnull=True).first()
+            if enrollment is None:
+                return replace(finding, repaired=True, detail=finding.detail + "; linked meanwhile")
+            program = catalog_backend().get_program(enrollment.program_uuid)
+            enrollment.learner_ref = learner_ref(
+                user_id=None, organization_key=program.organization_key, student_key=enrollment.external_user_key
+            )
+            enrollment.modified = now
+            # A plain UPDATE: the database trigger copies the identity to the course rows, and the
+            # unique index judges the new identity there.
+            ProgramEnrollment.objects.filter(id=enrollment.id).update(learner_ref=enrollment.learner_ref, modified=now)
+            enrollment._change_reason = REPAIR_REASON_PREFIX + finding.detail
+            _history.record(
+                ProgramEnrollment, [enrollment], created=False, actor=actor, reason=REPAIR_REASON_PREFIX, when=now
+            )
+    except IntegrityError:
+        return replace(
+            finding,
+            detail=finding.detail + "; not rewritten: under that identity the learner is already active in one of "
+            "the same course runs through another program",
+        )
+    return replace(finding, repaired=True)
 
 
 def _identity_drift(size: int, *, fix: bool, actor) -> Iterator[AuditFinding]:

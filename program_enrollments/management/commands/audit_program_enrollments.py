@@ -10,7 +10,8 @@ from program_enrollments.exceptions import ProgramEnrollmentsError
 class Command(BaseCommand):
     help = (
         "Look for broken invariants of program enrollments (two active enrollments of one learner in one "
-        "course run, identity drift, missing or unbacked course enrollments, learners waiting too long). "
+        "course run, identities older than the catalog, identity drift, missing or unbacked course enrollments, "
+        "learners waiting too long). "
         "Fails while problems remain unrepaired."
     )
 
