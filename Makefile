@@ -19,7 +19,7 @@ BIN_OPENEDX = $(VENV_OPENEDX)/bin
 help:
 	@echo "make run     - install, migrate, load the demo and serve on http://$(HOST):$(PORT)/"
 	@echo "make test    - install and run the test suite (SQLite unless DATABASE_URL is set)"
-	@echo "make test-openedx - the Open edX suite in the harness LMS, on Python 3.12 (DATABASE_URL as above)"
+	@echo "make test-openedx - the Open edX suite, then it and the API suites in the taken-over harness LMS (Python 3.12)"
 	@echo "make lint    - ruff and the migrations check"
 	@echo "make docs    - build the Sphinx documentation into docs/_build/html"
 	@echo "make upgrade - recompile the pinned requirements/*.txt from requirements/*.in"
@@ -62,14 +62,19 @@ $(VENV_OPENEDX)/.installed: requirements/openedx.txt setup.py | $(BIN_OPENEDX)/p
 	@touch $@
 
 # Two runs: the LMS as it is before the package is installed (the built-in app; our entry point
-# left out), then a copy of the stand-in platform taken over as the install guide says.
-TAKEN_OVER = var/openedx-platform
+# left out), then a copy of the stand-in platform taken over as the install guide says. The second
+# run also runs the Python API and REST suites (tests/api, tests/rest_api), the ones `make test`
+# runs in the standalone host: tests/openedx/pytest.ini (the harness settings), the root
+# tests/conftest.py (--confcutdir; tests/hosts.py picks the host from the installed apps).
+TAKEN_OVER ?= var/openedx-platform
 test-openedx: $(VENV_OPENEDX)/.installed
 	OPENEDX_HOST_WITHOUT_PLUGINS=program_enrollments_plugin $(BIN_OPENEDX)/pytest tests/openedx $(PYTEST_ARGS)
 	rm -rf $(TAKEN_OVER) && mkdir -p var && cp -R tests/openedx_host/platform $(TAKEN_OVER)
 	find $(TAKEN_OVER) -name __pycache__ -prune -exec rm -rf {} +
 	$(BIN_OPENEDX)/python -m program_enrollments.openedx.takeover $(TAKEN_OVER)
-	OPENEDX_HOST_WITHOUT_PLUGINS= $(BIN_OPENEDX)/pytest tests/openedx -o pythonpath=$(CURDIR)/$(TAKEN_OVER) $(PYTEST_ARGS)
+	OPENEDX_HOST_WITHOUT_PLUGINS= $(BIN_OPENEDX)/pytest -c tests/openedx/pytest.ini --rootdir=$(CURDIR) \
+		--confcutdir=$(CURDIR)/tests -o pythonpath=$(CURDIR)/$(TAKEN_OVER) \
+		tests/openedx tests/api tests/rest_api $(PYTEST_ARGS)
 
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check .

@@ -1,10 +1,11 @@
-"""The test catalog: the demo programs of GTx, plus one program of another organization."""
+"""The test catalog: the demo programs of GTx, plus one program of another organization.
+
+``load()`` puts it where the host reads programs and course runs (``tests.hosts``).
+"""
 
 import json
 from pathlib import Path
 from uuid import UUID
-
-from program_enrollments.standalone.catalog.loading import load_programs, parse_document
 
 DEMO_CATALOG = (
     Path(__file__).resolve().parents[1] / "program_enrollments" / "standalone" / "fixtures" / "demo_programs.json"
@@ -34,6 +35,28 @@ CURRICULUM_OF = {
     MIT: MIT_CURRICULUM,
 }
 
+
+def curriculum_document(uuid, course_keys=(), *, name="", is_active=True):
+    """A curriculum in course-discovery's shape, one course per course run."""
+    return {
+        "uuid": str(uuid),
+        "name": name,
+        "is_active": is_active,
+        "courses": [{"key": key, "course_runs": [{"key": key}]} for key in course_keys],
+    }
+
+
+def program_document(uuid, *, title, organization_key, curricula, organization_name="", type_="MicroMasters"):
+    """A program in course-discovery's shape (``curricula``: ``curriculum_document`` results)."""
+    return {
+        "uuid": str(uuid),
+        "title": title,
+        "type": type_,
+        "authoring_organizations": [{"key": organization_key, "name": organization_name or organization_key}],
+        "curricula": list(curricula),
+    }
+
+
 MIT_PROGRAM = {
     "uuid": str(MIT),
     "title": "MicroMasters in Security",
@@ -50,10 +73,18 @@ MIT_PROGRAM = {
 }
 
 
-def load():
-    """Load the test catalog into the database."""
-    programs = parse_document(DEMO_CATALOG.read_text(encoding="utf-8")) + parse_document(json.dumps(MIT_PROGRAM))
-    load_programs(programs)
-    from program_enrollments.standalone.catalog.models import CourseRun
+def programs():
+    """The test catalog's programs in course-discovery's shape (fresh copies)."""
+    return [*json.loads(DEMO_CATALOG.read_text(encoding="utf-8"))["results"], json.loads(json.dumps(MIT_PROGRAM))]
 
-    CourseRun.objects.get_or_create(key=LONE_COURSE)
+
+def program(uuid):
+    """The test catalog's program ``uuid`` in course-discovery's shape."""
+    return next(program for program in programs() if UUID(program["uuid"]) == UUID(str(uuid)))
+
+
+def load():
+    """Load the test catalog where the host reads it, with ``LONE_COURSE``, a course run of no program."""
+    from tests import hosts
+
+    hosts.load_catalog()

@@ -1,12 +1,12 @@
-"""factory_boy factories for the app's and the standalone host's models."""
+"""factory_boy factories for the app's models and the host's (course enrollments, SSO identities)."""
 
 import factory
 from django.contrib.auth import get_user_model
 from factory.django import DjangoModelFactory
 
+from program_enrollments import conf
 from program_enrollments.models import ProgramCourseEnrollment, ProgramEnrollment
-from program_enrollments.standalone.lms.models import CourseEnrollment, SSOIdentity
-from tests import catalog
+from tests import catalog, hosts
 
 
 class UserFactory(DjangoModelFactory):
@@ -18,13 +18,22 @@ class UserFactory(DjangoModelFactory):
     email = factory.LazyAttribute(lambda user: f"{user.username}@example.com")
 
 
-class SSOIdentityFactory(DjangoModelFactory):
+class SSOIdentityFactory(factory.Factory):
+    """A learner's SSO identity at an organization, the host's way (``hosts.add_sso_identity``).
+
+    Creating one links the learner's waiting program enrollments of the organization.
+    """
+
     class Meta:
-        model = SSOIdentity
+        model = dict  # the host makes the row (see _create)
 
     user = factory.SubFactory(UserFactory)
     organization_key = "GTx"
     student_key = factory.Sequence(lambda n: f"sso-{n}")
+
+    @classmethod
+    def _create(cls, model_class, *, user, organization_key, student_key):
+        return hosts.add_sso_identity(user, organization_key, student_key)
 
 
 class ProgramEnrollmentFactory(DjangoModelFactory):
@@ -39,8 +48,10 @@ class ProgramEnrollmentFactory(DjangoModelFactory):
 
 
 class CourseEnrollmentFactory(DjangoModelFactory):
+    """A course enrollment of the host's model (``PROGRAM_ENROLLMENTS_COURSE_ENROLLMENT_MODEL``)."""
+
     class Meta:
-        model = CourseEnrollment
+        model = conf.course_enrollment_model_label()
 
     user = factory.SubFactory(UserFactory)
     course_id = catalog.SHARED_COURSE

@@ -6,11 +6,13 @@ from django.core.management import CommandError, call_command
 from program_enrollments import api
 from program_enrollments.identity import user_ref
 from program_enrollments.models import ProgramCourseEnrollment, ProgramEnrollment
-from program_enrollments.standalone.lms.models import CourseEnrollment, SSOIdentity
+from tests import hosts
 from tests.api.helpers import enroll, enroll_course
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
+
+CourseEnrollment = hosts.course_enrollment_model()
 
 
 def link(catalog, mapping, program=None):
@@ -121,7 +123,7 @@ def test_creating_an_sso_identity_links_waiting_enrollments_in_every_program(cat
     enroll(catalog.ANALYTICS, ["SSO-1"])
     enroll(catalog.MIT, ["sso-1"])  # another organization: another learner
     enroll_course(catalog.CYBERSECURITY, catalog.SHARED_COURSE, ["sso-1"])
-    SSOIdentity.objects.create(user=user, organization_key="GTx", student_key="Sso-1")
+    hosts.add_sso_identity(user, "GTx", "Sso-1")
     linked = set(ProgramEnrollment.objects.filter(user=user).values_list("program_uuid", flat=True))
     assert linked == {catalog.CYBERSECURITY, catalog.ANALYTICS}
     assert ProgramEnrollment.objects.get(program_uuid=catalog.MIT).user is None

@@ -5,11 +5,13 @@ import pytest
 from program_enrollments import api
 from program_enrollments.exceptions import InvalidRequest, ProgramDoesNotExist
 from program_enrollments.models import ProgramCourseEnrollment, ProgramEnrollment
-from program_enrollments.standalone.lms.models import CourseEnrollment
+from tests import hosts
 from tests.api.helpers import enroll, enroll_course
 from tests.factories import SSOIdentityFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
+
+CourseEnrollment = hosts.course_enrollment_model()
 
 
 def transfer(catalog, keys=None, **kwargs):
@@ -134,22 +136,26 @@ def test_slot_held_through_a_third_program_is_conflicted(catalog):
     """A waiting learner of GTx moving into a MITx program, where the MITx key is active elsewhere."""
     enroll(catalog.CYBERSECURITY, ["k"])
     enroll_course(catalog.CYBERSECURITY, catalog.SHARED_COURSE, ["k"])
-    from program_enrollments.standalone.catalog.models import Curriculum, Organization, Program
-
-    mitx = Organization.objects.get(key="MITx")
-    second = Program.objects.create(
-        uuid="aaaaaaaa-0000-0000-0000-000000000001", title="Second MITx", authoring_organization=mitx
+    second, curriculum = "aaaaaaaa-0000-0000-0000-000000000001", "aaaaaaaa-0000-0000-0000-000000000002"
+    # A second MITx program with the course runs of the first.
+    hosts.add_programs(
+        [
+            catalog.program_document(
+                second,
+                title="Second MITx",
+                organization_key="MITx",
+                curricula=[catalog.curriculum_document(curriculum, [catalog.SHARED_COURSE])],
+            )
+        ]
     )
-    curriculum = Curriculum.objects.create(uuid="aaaaaaaa-0000-0000-0000-000000000002", program=second)
-    curriculum.course_runs.set(Curriculum.objects.get(uuid=catalog.MIT_CURRICULUM).course_runs.all())
     api.write_program_enrollments(
-        program_uuid=second.uuid,
-        requests=[{"student_key": "k", "status": "enrolled", "curriculum_uuid": curriculum.uuid}],
+        program_uuid=second,
+        requests=[{"student_key": "k", "status": "enrolled", "curriculum_uuid": curriculum}],
         create=True,
         update=True,
     )
     api.write_program_course_enrollments(
-        program_uuid=second.uuid,
+        program_uuid=second,
         course_key=catalog.SHARED_COURSE,
         requests=[{"student_key": "k", "status": "active"}],
         create=True,

@@ -14,12 +14,13 @@ from program_enrollments.exceptions import (
     ProgramDoesNotExist,
 )
 from program_enrollments.models import ProgramCourseEnrollment, ProgramEnrollment
-from program_enrollments.standalone.backends import StandaloneLMSBackend
-from program_enrollments.standalone.lms.models import CourseEnrollment
+from tests import hosts
 from tests.api.helpers import PATCH, POST, PUT, enroll, enroll_course
 from tests.factories import CourseEnrollmentFactory, SSOIdentityFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
+
+CourseEnrollment = hosts.course_enrollment_model()
 
 
 # --- program enrollments ----------------------------------------------------------------------
@@ -87,18 +88,15 @@ def test_put_is_idempotent(catalog):
 
 
 def test_put_moves_an_existing_learner_to_the_given_curriculum(catalog):
-    from program_enrollments.standalone.catalog.models import Curriculum, Program
-
-    new_curriculum = Curriculum.objects.create(
-        uuid="11111111-2222-3333-4444-555555555555", program=Program.objects.get(uuid=catalog.CYBERSECURITY)
-    )
+    new_curriculum = "11111111-2222-3333-4444-555555555555"
+    hosts.add_curriculum(catalog.CYBERSECURITY, new_curriculum)
     enroll(catalog.CYBERSECURITY, ["a"])
     api.write_program_enrollments(
         program_uuid=catalog.CYBERSECURITY,
-        requests=[{"student_key": "a", "status": "enrolled", "curriculum_uuid": str(new_curriculum.uuid)}],
+        requests=[{"student_key": "a", "status": "enrolled", "curriculum_uuid": new_curriculum}],
         **PUT,
     )
-    assert str(ProgramEnrollment.objects.get().curriculum_uuid) == str(new_curriculum.uuid)
+    assert str(ProgramEnrollment.objects.get().curriculum_uuid) == new_curriculum
 
 
 def test_new_learner_with_known_sso_identity_is_linked_at_once(catalog):
@@ -341,7 +339,8 @@ def test_course_key_object_is_accepted(catalog, waiting):
 
 
 def test_one_learners_failure_is_internal_error_for_that_learner_only(catalog, realized):
-    real_enroll = StandaloneLMSBackend.enroll
+    backend = hosts.lms_backend_class()
+    real_enroll = backend.enroll
     victim = realized["r2"].pk
 
     def flaky(self, course_key, user_ids, *, active=True):
@@ -349,7 +348,7 @@ def test_one_learners_failure_is_internal_error_for_that_learner_only(catalog, r
             raise RuntimeError("LMS enrollment service unavailable")
         return real_enroll(self, course_key, user_ids, active=active)
 
-    with mock.patch.object(StandaloneLMSBackend, "enroll", flaky):
+    with mock.patch.object(backend, "enroll", flaky):
         result = enroll_course(catalog.CYBERSECURITY, catalog.SHARED_COURSE, ["r1", "r2", "r3"])
     assert result == {"r1": "active", "r2": "internal-error", "r3": "active"}
     assert set(ProgramCourseEnrollment.objects.values_list("program_enrollment__external_user_key", flat=True)) == {

@@ -1,4 +1,5 @@
-"""The standalone host's URLs, plus what the LMS-middleware tests need next to them.
+"""The host's URLs (its ``ROOT_URLCONF``: the standalone host's or the LMS's), plus what the LMS-middleware
+tests need next to them.
 
 * ``control/``: a JWT view that does not name ``NotJwtRestrictedApplication`` (as most LMS views),
   to show that the middleware is active in the stack.
@@ -6,13 +7,14 @@
   its own namespace would, to show that nothing in the app reverses through a fixed namespace.
 """
 
+from importlib import import_module
+
+from django.conf import settings
 from django.urls import include, path
 from edx_rest_framework_extensions.auth.jwt.authentication import JwtAuthentication
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
-
-from program_enrollments.standalone.urls import urlpatterns as standalone_urlpatterns
 
 
 class ControlView(APIView):
@@ -24,7 +26,7 @@ class ControlView(APIView):
 
 
 urlpatterns = [
-    *standalone_urlpatterns,
+    *import_module(settings.ROOT_URLCONF).urlpatterns,
     path("control/", ControlView.as_view()),
     path("elsewhere/", include(("program_enrollments.rest_api.urls", "program_enrollments"), namespace="elsewhere")),
 ]

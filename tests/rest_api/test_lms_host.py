@@ -1,8 +1,9 @@
 """The REST views as an Open edX LMS runs them: its JWT middleware, its authentication classes, its URL names.
 
-The standalone host runs the LMS's ``JwtAuthCookieMiddleware`` and ``EnsureJWTAuthSettingsMiddleware``
-(edx-drf-extensions). The latter appends ``NotJwtRestrictedApplication`` to the permission classes of
-every JWT view that does not name it; on ours that would refuse every restricted partner token.
+Both hosts run the LMS's ``JwtAuthCookieMiddleware`` and ``EnsureJWTAuthSettingsMiddleware``
+(edx-drf-extensions; the standalone host copies them). The latter appends ``NotJwtRestrictedApplication``
+to the permission classes of every JWT view that does not name it; on ours that would refuse every
+restricted partner token.
 """
 
 from datetime import timedelta
@@ -14,6 +15,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
 from django.urls import URLPattern, URLResolver, resolve, reverse
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from edx_rest_framework_extensions.auth.jwt.authentication import JwtAuthentication
 from edx_rest_framework_extensions.auth.session.authentication import SessionAuthenticationAllowInactiveUser
 from edx_rest_framework_extensions.permissions import NotJwtRestrictedApplication
@@ -23,9 +25,12 @@ from rest_framework.authentication import SessionAuthentication
 from rest_framework.test import APIClient
 from rest_framework_jwt.authentication import JSONWebTokenAuthentication
 
+from program_enrollments import conf
 from program_enrollments.models import OrganizationGrant
+from program_enrollments.openedx import settings as openedx_settings
 from program_enrollments.rest_api.v1 import views
 from tests import catalog as c
+from tests import hosts
 from tests.factories import UserFactory
 from tests.rest_api import lms_urls
 from tests.rest_api.conftest import Caller, app_settings
@@ -115,7 +120,7 @@ def _restricted(username, **claims):
 # --- the middleware -------------------------------------------------------------------------------
 
 
-def test_the_standalone_host_runs_the_lms_jwt_middleware():
+def test_the_host_runs_the_lms_jwt_middleware():
     middleware = settings.MIDDLEWARE
     cookie = "edx_rest_framework_extensions.auth.jwt.middleware.JwtAuthCookieMiddleware"
     ensure = "edx_rest_framework_extensions.auth.jwt.middleware.EnsureJWTAuthSettingsMiddleware"
@@ -124,6 +129,7 @@ def test_the_standalone_host_runs_the_lms_jwt_middleware():
 
 
 @pytest.mark.urls("tests.rest_api.lms_urls")
+@hosts.xfail_in_openedx(hosts.OPENEDX_SCHEMA_BUG)
 def test_requests_through_the_middleware_leave_every_view_permission_unchanged(catalog, staff, restricted_gtx):
     _enroll_learner_a()
     view_classes = _app_view_classes()
@@ -178,7 +184,13 @@ def test_restricted_tokens_outside_their_scope_or_org_get_403_on_every_endpoint(
 
 
 def test_the_views_read_their_authentication_classes_from_the_setting_at_request_time():
-    assert views.ProgramEnrollmentsView.authentication_classes == (JwtAuthentication, SessionAuthentication)
+    # The host's classes: the app's defaults in the standalone host, the LMS's in an LMS (openedx/settings.py).
+    host_classes = (
+        (JwtAuthentication, SessionAuthentication)
+        if hosts.is_standalone()
+        else tuple(import_string(path) for path in openedx_settings.AUTHENTICATION_CLASSES)
+    )
+    assert views.ProgramEnrollmentsView.authentication_classes == host_classes
     with app_settings(AUTHENTICATION_CLASSES=LMS_LIKE_CLASSES):
         expected = (JwtAuthentication, OAuth2Authentication, SessionAuthenticationAllowInactiveUser)
         for view in (views.ProgramEnrollmentsView, views.LearnerView):
@@ -192,6 +204,7 @@ def test_a_single_string_is_refused():
         _ = views.ProgramEnrollmentsView.authentication_classes
 
 
+@app_settings(AUTHENTICATION_CLASSES=conf.DEFAULTS["AUTHENTICATION_CLASSES"])
 def test_bearer_tokens_are_refused_without_a_bearer_class(catalog):
     caller = _bearer(UserFactory(username="bearer-staff", is_staff=True))
     assert caller.get(ENDPOINTS["program"]).status_code == 401
@@ -275,6 +288,7 @@ def test_the_endpoints_have_the_builtin_names_in_namespace_programs_api():
 
 
 @pytest.mark.urls("tests.rest_api.lms_urls")
+@hosts.xfail_in_openedx(hosts.OPENEDX_SCHEMA_BUG)
 @pytest.mark.parametrize("prefix", ["/api/program_enrollments", "/elsewhere"])
 def test_the_docs_page_loads_the_schema_of_the_mount_it_was_reached_through(client, prefix):
     response = client.get(f"{prefix}/v1/docs/")

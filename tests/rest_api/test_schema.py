@@ -3,7 +3,9 @@
 import pytest
 import yaml
 
-pytestmark = pytest.mark.django_db
+from tests import hosts
+
+pytestmark = [pytest.mark.django_db, hosts.xfail_in_openedx(hosts.OPENEDX_SCHEMA_BUG)]
 
 BASE = "/api/program_enrollments/v1"
 
