@@ -25,7 +25,6 @@ import copy
 import json
 from collections.abc import Iterable
 
-import pytest
 from django.apps import apps
 
 from program_enrollments import conf
@@ -62,24 +61,6 @@ def name() -> str:
     if is_openedx():
         return "openedx"
     raise RuntimeError("The tests run in neither the standalone host nor the Open edX harness LMS.")
-
-
-# Known bugs that make tests fail in the Open edX host, reported to the lead. The tests stay as they are,
-# marked ``xfail_in_openedx(REASON)`` (strict: once the bug is fixed they pass, and the mark must go).
-OPENEDX_SCHEMA_BUG = (
-    "product bug: an LMS serves neither v1/schema/ (500: the views' method-level @extend_schema build on "
-    "REST_FRAMEWORK['DEFAULT_SCHEMA_CLASS'], DRF's AutoSchema in the LMS) nor v1/docs/ (500: no template "
-    "drf_spectacular/redoc.html, drf_spectacular is no LMS app; its scripts would come from a CDN)"
-)
-OPENEDX_JWT_KEYS_BUG = (
-    "harness bug: the harness LMS has no JWT_PUBLIC_SIGNING_JWK_SET, and edx-drf-extensions then checks no "
-    "JWT signature at all (a deployed LMS has its asymmetric keys): a forged token is accepted"
-)
-
-
-def xfail_in_openedx(reason: str):
-    """Mark a test that fails in the Open edX host because of a known bug (one of the reasons above)."""
-    return pytest.mark.xfail(is_openedx(), reason=reason, strict=True)
 
 
 def course_enrollment_model():

@@ -23,9 +23,15 @@ def test_plugin_settings_point_at_the_lms_course_enrollments_and_the_open_edx_ba
     assert settings.PROGRAM_ENROLLMENTS["LMS_BACKEND"] == "program_enrollments.openedx.backends.OpenEdxLMSBackend"
     settings.PROGRAM_ENROLLMENTS_COURSE_ENROLLMENT_MODEL = "custom.Enrollment"
     settings.PROGRAM_ENROLLMENTS = {"LMS_BACKEND": "custom.Backend"}
+    settings.INSTALLED_APPS = ["lms.djangoapps.grades", "drf_spectacular"]
+    settings.SPECTACULAR_SETTINGS = {"REDOC_DIST": "https://cdn.example.com/redoc"}
     plugin_settings(settings)
     assert settings.PROGRAM_ENROLLMENTS_COURSE_ENROLLMENT_MODEL == "custom.Enrollment"
     assert settings.PROGRAM_ENROLLMENTS["LMS_BACKEND"] == "custom.Backend"
+    # The schema and documentation page need drf-spectacular's apps; what the operator set is kept.
+    assert settings.INSTALLED_APPS == ["lms.djangoapps.grades", "drf_spectacular", "drf_spectacular_sidecar"]
+    assert settings.SPECTACULAR_SETTINGS["REDOC_DIST"] == "https://cdn.example.com/redoc"
+    assert settings.SPECTACULAR_SETTINGS["SWAGGER_UI_DIST"] == "SIDECAR"
 
 
 def test_plugin_paths_resolve_inside_the_package():

@@ -25,6 +25,12 @@ SCOPES = {
 }
 
 
+# The API's schema and documentation page (drf-spectacular, with its scripts from the sidecar
+# package rather than a CDN); neither app has models.
+DOCUMENTATION_APPS = ("drf_spectacular", "drf_spectacular_sidecar")
+SPECTACULAR_DEFAULTS = {"REDOC_DIST": "SIDECAR", "SWAGGER_UI_DIST": "SIDECAR", "SWAGGER_UI_FAVICON_HREF": "SIDECAR"}
+
+
 def plugin_settings(settings) -> None:
     """Point the app at the platform's course enrollments and the Open edX backends unless set already."""
     if not getattr(settings, "PROGRAM_ENROLLMENTS_COURSE_ENROLLMENT_MODEL", None):
@@ -37,6 +43,10 @@ def plugin_settings(settings) -> None:
         config["CATALOG_BACKEND"] = CATALOG_BACKEND
     config.setdefault("AUTHENTICATION_CLASSES", list(AUTHENTICATION_CLASSES))
     settings.PROGRAM_ENROLLMENTS = config
+    apps = getattr(settings, "INSTALLED_APPS", None)
+    if isinstance(apps, list):
+        apps.extend(app for app in DOCUMENTATION_APPS if app not in apps)
+    settings.SPECTACULAR_SETTINGS = {**SPECTACULAR_DEFAULTS, **(getattr(settings, "SPECTACULAR_SETTINGS", None) or {})}
     provider = getattr(settings, "OAUTH2_PROVIDER", None)
     if isinstance(provider, dict):
         # A copy, as above; the platform's own scopes are kept.

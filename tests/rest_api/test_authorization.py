@@ -6,7 +6,6 @@ import pytest
 from edx_rest_framework_extensions.auth.jwt.tests.utils import generate_jwt_token, generate_latest_version_payload
 
 from tests import catalog as c
-from tests import hosts
 from tests.factories import UserFactory
 from tests.rest_api.conftest import Caller
 
@@ -119,13 +118,7 @@ EXPECTED = {
 }
 
 
-@pytest.mark.parametrize(
-    "caller_name",
-    [
-        pytest.param(name, marks=hosts.xfail_in_openedx(hosts.OPENEDX_JWT_KEYS_BUG)) if name == "forged token" else name
-        for name in EXPECTED
-    ],
-)
+@pytest.mark.parametrize("caller_name", list(EXPECTED))
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
 def test_authorization_matrix(catalog, callers, caller_name, endpoint):
     from tests.api.helpers import enroll, enroll_course

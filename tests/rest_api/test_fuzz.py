@@ -27,13 +27,11 @@ from django.db import close_old_connections, connections
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
-from schemathesis.core.errors import LoaderError
 from schemathesis.core.parameters import ParameterLocation
 from schemathesis.generation.meta import TestPhase
 
 from program_enrollments.constants import ProgramCourseEnrollmentStatus, ProgramEnrollmentStatus
 from tests import catalog as c
-from tests import hosts
 from tests.factories import UserFactory
 from tests.rest_api.conftest import jwt_header
 
@@ -97,18 +95,8 @@ def _requests_without_transactions():
         database["ATOMIC_REQUESTS"] = atomic
 
 
-try:
-    with _requests_without_transactions():
-        schema = schemathesis.openapi.from_wsgi(f"{BASE}/schema/", APP, config=CONFIG)
-    SCHEMA_ERROR = None
-except LoaderError as error:
-    if hosts.is_standalone():
-        raise
-    # The Open edX host does not serve the schema (hosts.OPENEDX_SCHEMA_BUG): no operations to fuzz.
-    schema = schemathesis.openapi.from_dict(
-        {"openapi": "3.0.3", "info": {"title": "none", "version": "0"}, "paths": {}}, config=CONFIG
-    )
-    SCHEMA_ERROR = error
+with _requests_without_transactions():
+    schema = schemathesis.openapi.from_wsgi(f"{BASE}/schema/", APP, config=CONFIG)
 
 # Real targets of the test catalog, including a course run outside the program (404) and
 # programs other than the one most requests name.
@@ -226,18 +214,10 @@ def staff_jwt(catalog):
     return {"Authorization": jwt_header(UserFactory(username="fuzz-staff", is_staff=True))["HTTP_AUTHORIZATION"]}
 
 
-if SCHEMA_ERROR is None:
-
-    @schema.parametrize()
-    @settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-    def test_no_server_error_from_any_operation(case, staff_jwt):
-        case.call_and_validate(headers=staff_jwt, checks=[not_a_server_error])
-
-else:
-
-    @hosts.xfail_in_openedx(hosts.OPENEDX_SCHEMA_BUG)
-    def test_no_server_error_from_any_operation():
-        raise SCHEMA_ERROR
+@schema.parametrize()
+@settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+def test_no_server_error_from_any_operation(case, staff_jwt):
+    case.call_and_validate(headers=staff_jwt, checks=[not_a_server_error])
 
 
 # Arbitrary JSON values, and the same shapes the endpoints expect with fields of any type.

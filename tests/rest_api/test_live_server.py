@@ -26,7 +26,6 @@ from edx_rest_framework_extensions.auth.jwt.tests.utils import (
 
 from program_enrollments.models import ProgramCourseEnrollment, ProgramEnrollment
 from tests import catalog as c
-from tests import hosts
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -312,7 +311,6 @@ def test_registrar_client_writes_in_batches_and_follows_cursor_links(catalog, li
 
 
 @pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
-@hosts.xfail_in_openedx(hosts.OPENEDX_JWT_KEYS_BUG)
 @pytest.mark.parametrize("method", ["get", "put"])
 def test_requests_without_a_valid_jwt_are_401(catalog, live_server, staff_user, server_errors, method):
     url = live_server.url + program_path(c.CYBERSECURITY)

@@ -129,7 +129,6 @@ def test_the_host_runs_the_lms_jwt_middleware():
 
 
 @pytest.mark.urls("tests.rest_api.lms_urls")
-@hosts.xfail_in_openedx(hosts.OPENEDX_SCHEMA_BUG)
 def test_requests_through_the_middleware_leave_every_view_permission_unchanged(catalog, staff, restricted_gtx):
     _enroll_learner_a()
     view_classes = _app_view_classes()
@@ -288,7 +287,6 @@ def test_the_endpoints_have_the_builtin_names_in_namespace_programs_api():
 
 
 @pytest.mark.urls("tests.rest_api.lms_urls")
-@hosts.xfail_in_openedx(hosts.OPENEDX_SCHEMA_BUG)
 @pytest.mark.parametrize("prefix", ["/api/program_enrollments", "/elsewhere"])
 def test_the_docs_page_loads_the_schema_of_the_mount_it_was_reached_through(client, prefix):
     response = client.get(f"{prefix}/v1/docs/")

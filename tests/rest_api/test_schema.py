@@ -3,9 +3,7 @@
 import pytest
 import yaml
 
-from tests import hosts
-
-pytestmark = [pytest.mark.django_db, hosts.xfail_in_openedx(hosts.OPENEDX_SCHEMA_BUG)]
+pytestmark = pytest.mark.django_db
 
 BASE = "/api/program_enrollments/v1"
 

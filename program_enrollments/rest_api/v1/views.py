@@ -8,7 +8,7 @@ from functools import cached_property
 from django.core.exceptions import RequestDataTooBig
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, inline_serializer
 from opaque_keys import InvalidKeyError
 from opaque_keys.edx.keys import CourseKey
 from rest_framework import serializers, status
@@ -29,7 +29,6 @@ from program_enrollments.exceptions import (
     InvalidRequest,
     ProgramDoesNotExist,
 )
-from program_enrollments.rest_api.v1 import schema as _schema  # noqa: F401  (registers the JWT scheme)
 from program_enrollments.rest_api.v1 import serializers as shapes
 from program_enrollments.rest_api.v1.authentication import ConfiguredAuthenticationClasses
 from program_enrollments.rest_api.v1.pagination import EnrollmentCursorPagination
@@ -39,6 +38,7 @@ from program_enrollments.rest_api.v1.permissions import (
     may_act_on,
     readable_organizations_for,
 )
+from program_enrollments.rest_api.v1.schema import extend_schema  # also registers the authentication schemes
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,9 @@ secret and issuer (a deployment sets its own). ``DATABASES`` comes from ``DATABA
 ``openedx_harness.databases``), with ``ATOMIC_REQUESTS`` on.
 """
 
+import json
 import os
+from pathlib import Path
 
 from openedx_harness.databases import database_from_environment
 
@@ -65,6 +67,12 @@ TEMPLATES = [
 JWT_ISSUER = os.environ.get("OPENEDX_HOST_JWT_ISSUER", "http://127.0.0.1:8000/oauth2")
 JWT_AUDIENCE = os.environ.get("OPENEDX_HOST_JWT_AUDIENCE", "openedx-host")
 JWT_SECRET_KEY = os.environ.get("OPENEDX_HOST_JWT_SECRET_KEY", "openedx-host-jwt-secret")
+# An RSA pair made for this harness only (openedx_harness/jwt_keys.json, not a secret of any deployment),
+# as Tutor gives every LMS one: with no public key set, edx-drf-extensions counts a token checked against
+# no keys as verified, so a JWT signed with any key would pass.
+_JWT_KEYS = json.loads((Path(__file__).resolve().parents[2] / "openedx_harness" / "jwt_keys.json").read_text())
+JWT_PRIVATE_SIGNING_JWK = json.dumps(_JWT_KEYS["private"])
+JWT_PUBLIC_SIGNING_JWK_SET = json.dumps(_JWT_KEYS["public_set"])
 
 JWT_AUTH = {
     "JWT_VERIFY_EXPIRATION": True,
@@ -80,8 +88,8 @@ JWT_AUTH = {
     "JWT_ALGORITHM": "HS256",
     "JWT_SECRET_KEY": JWT_SECRET_KEY,
     "JWT_SIGNING_ALGORITHM": "RS512",
-    "JWT_PRIVATE_SIGNING_JWK": None,
-    "JWT_PUBLIC_SIGNING_JWK_SET": None,
+    "JWT_PRIVATE_SIGNING_JWK": JWT_PRIVATE_SIGNING_JWK,
+    "JWT_PUBLIC_SIGNING_JWK_SET": JWT_PUBLIC_SIGNING_JWK_SET,
     "JWT_ISSUER": JWT_ISSUER,
     "JWT_AUDIENCE": JWT_AUDIENCE,
     "JWT_ISSUERS": [{"ISSUER": JWT_ISSUER, "AUDIENCE": JWT_AUDIENCE, "SECRET_KEY": JWT_SECRET_KEY}],
