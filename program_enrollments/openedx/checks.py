@@ -75,9 +75,36 @@ def _parts_errors(parts, *, check_id: str, backend: str, name: str) -> list[chec
     ]
 
 
-def check_lms_backend() -> list[checks.Error]:
-    """Errors for ``OpenEdxLMSBackend``: platform parts (E101), the course-enrollment model (E102)."""
+JWT_AUTHENTICATION = "edx_rest_framework_extensions.auth.jwt.authentication.JwtAuthentication"
+
+
+def _jwt_key_warnings() -> list[checks.Warning]:
+    """W101: JWTs are accepted but the LMS has no public signing keys to check them against.
+
+    edx-drf-extensions first checks a token against ``JWT_PUBLIC_SIGNING_JWK_SET``, and an empty
+    set counts as verified there: a token signed with any key would reach the API.
+    """
+    if JWT_AUTHENTICATION not in list(conf.get("AUTHENTICATION_CLASSES") or ()):
+        return []
+    if (getattr(settings, "JWT_AUTH", None) or {}).get("JWT_PUBLIC_SIGNING_JWK_SET"):
+        return []
+    return [
+        checks.Warning(
+            "JWT_AUTH['JWT_PUBLIC_SIGNING_JWK_SET'] is empty, so edx-drf-extensions does not check the signature of "
+            "the JWTs the program enrollments API accepts.",
+            hint="Configure the LMS's asymmetric JWT signing keys (Tutor does: JWT_PRIVATE_SIGNING_JWK and "
+            "JWT_PUBLIC_SIGNING_JWK_SET), or leave JwtAuthentication out of "
+            "PROGRAM_ENROLLMENTS['AUTHENTICATION_CLASSES'].",
+            obj="OpenEdxLMSBackend",
+            id="program_enrollments.W101",
+        )
+    ]
+
+
+def check_lms_backend() -> list[checks.CheckMessage]:
+    """Messages for ``OpenEdxLMSBackend``: platform parts (E101), course-enrollment model (E102), JWT keys (W101)."""
     errors = _parts_errors(LMS_PARTS, check_id="E101", backend="OpenEdxLMSBackend", name="LMS_BACKEND")
+    errors.extend(_jwt_key_warnings())
     label = conf.course_enrollment_model_label()
     hint = (
         f"Remove {conf.COURSE_ENROLLMENT_MODEL_SETTING} from the settings (the plugin settings set it to "

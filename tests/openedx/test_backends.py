@@ -461,3 +461,15 @@ def test_the_open_edx_checks_run_with_the_django_checks():
     with override_settings(PROGRAM_ENROLLMENTS_COURSE_ENROLLMENT_MODEL="auth.User"):
         errors = checks.run_checks()
     assert "program_enrollments.E102" in _ids(errors)
+
+
+def test_an_lms_without_jwt_signing_keys_is_warned_about():
+    """edx-drf-extensions counts a token checked against an empty key set as verified."""
+    from django.conf import settings
+
+    assert "program_enrollments.W101" not in _ids(checks.run_checks())  # the harness LMS has its keys
+    without_keys = {**settings.JWT_AUTH, "JWT_PUBLIC_SIGNING_JWK_SET": None}
+    with override_settings(JWT_AUTH=without_keys):
+        messages = [message for message in checks.run_checks() if message.id == "program_enrollments.W101"]
+    assert len(messages) == 1 and messages[0].level == checks.WARNING
+    assert "JWT_PUBLIC_SIGNING_JWK_SET" in messages[0].msg
