@@ -8,7 +8,9 @@ through the API, and deleting one would erase its history.
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -120,9 +122,15 @@ class _ApiAdmin(SimpleHistoryAdmin):
         # Reverting would write a row without the Python API and its rules.
         return True
 
+    def history_view(self, request, object_id, extra_context=None):
+        _id_or_404(self.model._meta.pk, object_id)
+        return super().history_view(request, object_id, extra_context)
+
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         if request.method == "POST":
             raise PermissionDenied("Past versions can be looked at, not restored.")
+        _id_or_404(self.model._meta.pk, object_id)
+        _id_or_404(self.model.history.model._meta.pk, version_id)
         return super().history_form_view(request, object_id, version_id, extra_context)
 
     def get_search_results(self, request, queryset, search_term):
@@ -143,6 +151,18 @@ class _ApiAdmin(SimpleHistoryAdmin):
         )
         url = reverse("admin:program_enrollments_learner") + "?" + urlencode(params)
         return format_html('<a href="{}">learner page</a>', url)
+
+
+def _id_or_404(field, value):
+    """Raise Http404 unless ``value`` (from an admin URL) is a valid value of the primary key ``field``.
+
+    simple-history passes the URL's ids to the database as they are: ``abc``, ``1.5`` or an id out of
+    the column's range would be a server error, and names no row.
+    """
+    try:
+        field.run_validators(field.to_python(unquote(value)))
+    except (ValidationError, ValueError, TypeError) as error:
+        raise Http404(f"No {field.model._meta.verbose_name} with the id {value!r}.") from error
 
 
 class TransferForm(forms.Form):
@@ -196,8 +216,11 @@ class ProgramEnrollmentAdmin(_ApiAdmin):
         username = request.GET.get("username", "").strip()
         organization = request.GET.get("organization", "").strip()
         student_key = request.GET.get("student_key", "").strip()
-        view, error = None, ""
-        if username or student_key:
+        view, error, status = None, "", 200
+        if any("\x00" in value for value in (username, organization, student_key)):
+            # No username, organization or key holds one, and PostgreSQL refuses them in queries.
+            error, status = "A username, organization or student key must not contain NUL characters.", 400
+        elif username or student_key:
             try:
                 if username:
                     view = api.fetch_learner_view(username=username)
@@ -213,7 +236,7 @@ class ProgramEnrollmentAdmin(_ApiAdmin):
             "error": error,
             "query": {"username": username, "organization": organization, "student_key": student_key},
         }
-        return TemplateResponse(request, "admin/program_enrollments/learner.html", context)
+        return TemplateResponse(request, "admin/program_enrollments/learner.html", context, status=status)
 
     @staticmethod
     def _learner_by_key(organization, student_key):

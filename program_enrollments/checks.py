@@ -2,6 +2,7 @@
 
 from django.apps import apps
 from django.core import checks
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 
 from program_enrollments import conf
@@ -101,3 +102,45 @@ def check_rest_limits(app_configs=None, **kwargs):
                 )
             )
     return errors
+
+
+# User fields no token claim may set: staff and superuser status and the active flag are the
+# database's to decide, or a replayed token would re-grant what an administrator took away.
+_PRIVILEGE_FIELDS = ("is_staff", "is_superuser", "is_active")
+
+
+def _uses_edx_jwt_authentication() -> bool:
+    """Whether the app's views, or the host's DRF defaults, authenticate with edx-drf-extensions' JWTs."""
+    from edx_rest_framework_extensions.auth.jwt.authentication import JwtAuthentication
+    from rest_framework.settings import api_settings
+
+    from program_enrollments.rest_api.v1.authentication import configured_authentication_classes
+
+    try:
+        classes = [*configured_authentication_classes(), *api_settings.DEFAULT_AUTHENTICATION_CLASSES]
+    except (ImportError, ImproperlyConfigured):
+        classes = list(api_settings.DEFAULT_AUTHENTICATION_CLASSES)
+    return any(isinstance(cls, type) and issubclass(cls, JwtAuthentication) for cls in classes)
+
+
+@checks.register()
+def check_jwt_claims_grant_no_privileges(app_configs=None, **kwargs):
+    try:
+        from edx_rest_framework_extensions.settings import get_setting
+    except ImportError:  # no edx-drf-extensions, no claim copying
+        return []
+    mapping = get_setting("JWT_PAYLOAD_USER_ATTRIBUTE_MAPPING") or {}
+    copied = sorted(f"{claim!r} -> {field}" for claim, field in mapping.items() if field in _PRIVILEGE_FIELDS)
+    if not copied or not _uses_edx_jwt_authentication():
+        return []
+    return [
+        checks.Error(
+            "EDX_DRF_EXTENSIONS['JWT_PAYLOAD_USER_ATTRIBUTE_MAPPING'] copies JWT claims onto privilege fields "
+            f"of the user ({', '.join(copied)}): a token claiming administrator would make its user staff again "
+            "after an administrator took the status away.",
+            hint="Set EDX_DRF_EXTENSIONS = {'JWT_PAYLOAD_USER_ATTRIBUTE_MAPPING': {}} as the Open edX LMS does "
+            "(or keep only {'email': 'email'}); without the key, edx-drf-extensions maps administrator to "
+            "is_staff.",
+            id="program_enrollments.E007",
+        )
+    ]

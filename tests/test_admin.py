@@ -157,10 +157,27 @@ def test_demo_admin_can_log_in(client):
     assert "Program enrollments" in client.get("/admin/").text
 
 
-def test_nul_characters_in_searches_and_lookups_are_harmless(learners, support):
-    assert support.get(PE_ADMIN, {"q": "W-1\x00"}).status_code == 200
-    page = support.get(f"{PE_ADMIN}learner/", {"username": "a\x00b"})
-    assert page.status_code == 200 and "NUL" in page.text
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"username": "a\x00b"},
+        {"student_key": "W-1\x00"},
+        {"organization": "GTx", "student_key": "W-1\x00"},
+        {"organization": "G\x00Tx", "student_key": "W-1"},
+        {"organization": "\x00", "username": "alice"},
+    ],
+    ids=["username", "key", "key-and-organization", "organization", "organization-with-username"],
+)
+def test_nul_characters_on_the_learner_page_are_a_400_page(learners, support, query):
+    support.raise_request_exception = False
+    page = support.get(f"{PE_ADMIN}learner/", query)
+    assert page.status_code == 400
+    assert "must not contain NUL characters" in page.text and 'id="learner-search"' in page.text
+
+
+def test_nul_characters_in_searches_are_harmless(learners, support):
+    page = support.get(PE_ADMIN, {"q": "W-1\x00"})
+    assert page.status_code == 200 and "W-1" in page.text
 
 
 def test_learner_page_asks_for_the_organization_when_a_key_is_shared(learners, support):
@@ -180,6 +197,37 @@ def test_history_revert_is_disabled(learners, support):
     assert page.status_code == 200 and "Revert" not in page.text
     assert support.post(url, {"status": "enrolled"}).status_code == 403
     assert ProgramEnrollment.objects.get(pk=pk).status == "suspended"
+
+
+@pytest.mark.parametrize("admin_url", [PE_ADMIN, PCE_ADMIN])
+@pytest.mark.parametrize(
+    "object_id, version_id",
+    [
+        ("abc", None),
+        ("1.5", None),
+        ("%00", None),
+        ("99999999999999999999999", None),
+        ("{pk}", "abc"),
+        ("{pk}", "1.5"),
+        ("{pk}", "%00"),
+        ("{pk}", "99999999999999999999999"),
+        ("{pk}", "-1"),
+        ("abc", "{version}"),
+        ("99999999999999999999999", "{version}"),
+    ],
+)
+def test_malformed_history_urls_are_404_pages(learners, support, admin_url, object_id, version_id):
+    model = ProgramEnrollment if admin_url == PE_ADMIN else ProgramCourseEnrollment
+    row = model.objects.order_by("pk").first()
+    version = model.history.filter(id=row.pk).earliest().history_id
+    url = f"{admin_url}{object_id.format(pk=row.pk)}/history/"
+    if version_id is not None:
+        url += f"{version_id.format(version=version)}/"
+    support.raise_request_exception = False
+    assert support.get(url).status_code == 404
+    # The well-formed URLs still work.
+    assert support.get(f"{admin_url}{row.pk}/history/").status_code == 200
+    assert support.get(f"{admin_url}{row.pk}/history/{version}/").status_code == 200
 
 
 def test_transfer_action_honours_select_all_across_pages(learners, support):

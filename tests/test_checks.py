@@ -63,3 +63,32 @@ def test_a_host_that_names_no_backends_fails_at_start_up():
     assert all("is not set" in message.msg for message in messages)
     with pytest.raises(conf.BackendNotConfigured, match="LMS_BACKEND"):
         conf.backend_class("LMS_BACKEND")
+
+
+_STAFF_MAPPING_CASES = {
+    "library-default": {},
+    "administrator-to-staff": {"JWT_PAYLOAD_USER_ATTRIBUTE_MAPPING": {"administrator": "is_staff"}},
+    "claim-to-superuser": {"JWT_PAYLOAD_USER_ATTRIBUTE_MAPPING": {"email": "email", "root": "is_superuser"}},
+    "claim-to-active": {"JWT_PAYLOAD_USER_ATTRIBUTE_MAPPING": {"active": "is_active"}},
+}
+
+
+@pytest.mark.parametrize("extensions", _STAFF_MAPPING_CASES.values(), ids=_STAFF_MAPPING_CASES)
+def test_jwt_claims_copied_onto_privilege_fields_are_reported(extensions):
+    with override_settings(EDX_DRF_EXTENSIONS=extensions):
+        messages = [m for m in checks.run_checks() if m.id == "program_enrollments.E007"]
+    assert len(messages) == 1 and messages[0].level == checks.ERROR
+    assert "JWT_PAYLOAD_USER_ATTRIBUTE_MAPPING" in messages[0].msg and messages[0].hint
+
+
+@pytest.mark.parametrize("mapping", [{}, {"email": "email"}])
+def test_jwt_claims_copied_onto_other_fields_pass(mapping):
+    with override_settings(EDX_DRF_EXTENSIONS={"JWT_PAYLOAD_USER_ATTRIBUTE_MAPPING": mapping}):
+        assert "program_enrollments.E007" not in _ids()
+
+
+def test_privilege_mapping_without_edx_jwt_authentication_passes(settings):
+    session = ["rest_framework.authentication.SessionAuthentication"]
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_AUTHENTICATION_CLASSES": session}
+    with override_program_enrollments(AUTHENTICATION_CLASSES=session), override_settings(EDX_DRF_EXTENSIONS={}):
+        assert "program_enrollments.E007" not in _ids()

@@ -187,9 +187,16 @@ def fetch_learner_view(
 
 
 def organizations_of_student_key(student_key: str) -> set[str]:
-    """The authoring organizations of the programs where ``student_key`` (any case) is enrolled."""
-    from program_enrollments.backends import catalog_backend
+    """The authoring organizations of the programs where ``student_key`` (any case) is enrolled.
 
+    Raises:
+        InvalidRequest: the key contains a NUL character (PostgreSQL refuses them in queries).
+    """
+    from program_enrollments.backends import catalog_backend
+    from program_enrollments.exceptions import InvalidRequest
+
+    if "\x00" in student_key:
+        raise InvalidRequest("A student key must not contain NUL characters.")
     uuids = set(ProgramEnrollment.objects.for_student_keys([student_key]).values_list("program_uuid", flat=True))
     return {program.organization_key for program in catalog_backend().get_programs(uuids).values()}
 

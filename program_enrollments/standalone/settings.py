@@ -121,6 +121,11 @@ JWT_AUTH = {
     "JWT_EXPIRATION_SECONDS": int(os.environ.get("PROGRAM_ENROLLMENTS_JWT_EXPIRATION_SECONDS", "3600")),
 }
 
+# Copy only the email claim onto users, never staff status: edx-drf-extensions' default also maps the
+# administrator claim to is_staff, so a demoted user's token would make them staff again (the Open edX
+# LMS sets the mapping to {}; system check program_enrollments.E007).
+EDX_DRF_EXTENSIONS = {"JWT_PAYLOAD_USER_ATTRIBUTE_MAPPING": {"email": "email"}}
+
 # The app's views take their authentication classes from PROGRAM_ENROLLMENTS["AUTHENTICATION_CLASSES"]
 # (default: the two below); these defaults serve other DRF views only.
 REST_FRAMEWORK = {

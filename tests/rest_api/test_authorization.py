@@ -184,3 +184,18 @@ def test_learner_view_shows_only_readable_organizations(catalog, callers, caller
     assert response.status_code == 200
     assert {program["program_uuid"] for program in response.json()["programs"]} == sees
     assert callers["anonymous"].get(f"{BASE}/learners/", {"username": "learner-l1"}).status_code == 401
+
+
+def test_administrator_claim_never_raises_staff_status(catalog):
+    """A token issued while its user was staff (administrator: true), replayed after a demotion."""
+    user = UserFactory(username="demoted", is_staff=True)
+    token = generate_jwt_token({**generate_latest_version_payload(user), "administrator": True})
+    caller = _RawJwtCaller(token)
+    assert caller.get(ENDPOINTS["program"]).status_code == 200  # staff by the database
+    user.is_staff = False
+    user.save()
+    for _ in range(2):  # a second request would see a flag the first one copied
+        assert caller.get(ENDPOINTS["program"]).status_code == 403
+        assert caller.put(ENDPOINTS["program"], WRITES["program"]).status_code == 403
+    user.refresh_from_db()
+    assert not user.is_staff and not user.is_superuser

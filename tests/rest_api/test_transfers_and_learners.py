@@ -6,6 +6,7 @@ from program_enrollments.models import ProgramCourseEnrollment
 from tests import catalog as c
 from tests.api.helpers import enroll, enroll_course
 from tests.factories import SSOIdentityFactory, UserFactory
+from tests.rest_api.conftest import app_settings
 
 pytestmark = pytest.mark.django_db
 
@@ -60,6 +61,42 @@ def test_bad_transfer_requests(learners, staff, body, code, fragment):
 
 def test_empty_transfer_is_204(learners, staff):
     assert staff.post(TRANSFER, {"to_program_uuid": str(c.OTHER), "student_keys": []}).status_code == 204
+
+
+@app_settings(MAX_BATCH_SIZE=25)
+def test_transfer_of_every_learner_of_a_program_over_the_limit_is_413(catalog, staff):
+    enroll(c.CYBERSECURITY, [f"k{i}" for i in range(26)])
+    enroll_course(c.CYBERSECURITY, c.SHARED_COURSE, ["k0", "k1"])
+    for dry_run in (True, False):
+        response = staff.post(TRANSFER, {"to_program_uuid": str(c.OTHER), "dry_run": dry_run})
+        assert response.status_code == 413
+        message = response.json()["developer_message"]
+        assert "26" in message and "25" in message and "transfer_program_enrollments" in message
+    assert not ProgramCourseEnrollment.objects.filter(program_enrollment__program_uuid=c.OTHER).exists()
+    # The same learners in batches of the limit are accepted.
+    response = staff.post(TRANSFER, {"to_program_uuid": str(c.OTHER), "student_keys": [f"k{i}" for i in range(25)]})
+    assert response.status_code == 207 and response.json()["k0"] == "transferred"
+
+
+@app_settings(MAX_BATCH_SIZE=25)
+def test_transfer_of_every_learner_within_the_limit_is_accepted(catalog, staff):
+    enroll(c.CYBERSECURITY, [f"k{i}" for i in range(25)])
+    enroll_course(c.CYBERSECURITY, c.SHARED_COURSE, ["k0"])
+    response = staff.post(TRANSFER, {"to_program_uuid": str(c.OTHER)})
+    assert response.status_code == 207 and response.json()["k0"] == "transferred" and len(response.json()) == 25
+
+
+@app_settings(MAX_BATCH_SIZE=25)
+@pytest.mark.parametrize("field, noun", [("student_keys", "learners"), ("course_keys", "course runs")])
+def test_transfer_lists_over_the_limit_are_413_before_item_validation(learners, staff, field, noun):
+    # Items that would each be a 400 (not strings): the length is decided first.
+    response = staff.post(TRANSFER, {"to_program_uuid": str(c.OTHER), field: [{"bogus": True}] * 26})
+    assert response.status_code == 413
+    assert response.json()["developer_message"] == (
+        f"26 {noun} were sent in {field}; at most 25 are accepted per request."
+    )
+    within = staff.post(TRANSFER, {"to_program_uuid": str(c.OTHER), field: [c.SHARED_COURSE] * 25, "dry_run": True})
+    assert within.status_code != 413
 
 
 def test_learner_view_by_username_and_by_key(learners, staff):

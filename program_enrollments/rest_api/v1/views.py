@@ -13,6 +13,7 @@ from opaque_keys import InvalidKeyError
 from opaque_keys.edx.keys import CourseKey
 from rest_framework import serializers, status
 from rest_framework.exceptions import ParseError, PermissionDenied
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -32,6 +33,7 @@ from program_enrollments.exceptions import (
 from program_enrollments.rest_api.v1 import serializers as shapes
 from program_enrollments.rest_api.v1.authentication import ConfiguredAuthenticationClasses
 from program_enrollments.rest_api.v1.pagination import EnrollmentCursorPagination
+from program_enrollments.rest_api.v1.parsers import DepthLimitedJSONParser
 from program_enrollments.rest_api.v1.permissions import (
     PROGRAM_ACCESS,
     USER_OR_RESTRICTED_APPLICATION,
@@ -96,6 +98,8 @@ class _ProgramView(APIView):
     authentication_classes = ConfiguredAuthenticationClasses()
     # Names NotJwtRestrictedApplication, so an LMS's EnsureJWTAuthSettingsMiddleware keeps it (see permissions).
     permission_classes = (PROGRAM_ACCESS,)
+    # DRF's default parsers, with JSON nested too deep refused as a 400 instead of a RecursionError.
+    parser_classes = (DepthLimitedJSONParser, FormParser, MultiPartParser)
     schema = AutoSchema()
     pagination_class = EnrollmentCursorPagination
 
@@ -321,11 +325,22 @@ class ProgramTransfersView(_ProgramView):
     @extend_schema(
         summary="Transfer learners to another program",
         request=shapes.TransferSerializer,
-        responses={**WRITE_RESPONSES, 204: OpenApiResponse(description="student_keys was an empty list.")},
+        responses={
+            **WRITE_RESPONSES,
+            204: OpenApiResponse(description="student_keys was an empty list."),
+            413: OpenApiResponse(
+                ERROR,
+                description="student_keys or course_keys longer than the batch limit, a transfer of every learner "
+                "of a program with more learners than the limit, or a body too large.",
+            ),
+        },
         description=(
             "Per-learner statuses: transferred, would-transfer (dry run), already-transferred (a re-run) on "
             "success; nothing-to-transfer, not-in-program, course-not-in-target, conflicted, illegal-operation, "
-            "duplicated, internal-error otherwise. Needs write access to both programs."
+            "duplicated, internal-error otherwise. Needs write access to both programs. student_keys and "
+            "course_keys hold at most MAX_BATCH_SIZE entries, and a transfer without student_keys is refused (413) "
+            "when the program has more learners than that: larger transfers use the "
+            "transfer_program_enrollments management command."
         ),
         examples=[
             OpenApiExample(
@@ -341,19 +356,33 @@ class ProgramTransfersView(_ProgramView):
     def post(self, request, program_uuid):
         if not isinstance(request.data, dict):
             return _error(status.HTTP_400_BAD_REQUEST, "The request body must be a JSON object.")
+        limit = conf.get("MAX_BATCH_SIZE")
+        # As for writes, the lists' lengths are checked before any of their items is looked at.
+        for field, noun in (("student_keys", "learners"), ("course_keys", "course runs")):
+            sent = request.data.get(field)
+            if isinstance(sent, list) and len(sent) > limit:
+                return _error(
+                    status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+                    f"{len(sent)} {noun} were sent in {field}; at most {limit} are accepted per request.",
+                )
         serializer = shapes.TransferSerializer(data=request.data)
         if not serializer.is_valid():
             fields = "; ".join(f"{name}: {' '.join(map(str, msgs))}" for name, msgs in serializer.errors.items())
             return _error(status.HTTP_400_BAD_REQUEST, f"Invalid request body: {fields}", errors=serializer.errors)
         data = serializer.validated_data
         keys = data.get("student_keys")
-        if keys is not None and len(keys) > conf.get("MAX_BATCH_SIZE"):
-            return _error(
-                status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
-                f"{len(keys)} learners were sent; at most {conf.get('MAX_BATCH_SIZE')} are accepted per request.",
-            )
         if keys == []:
             return Response(status=status.HTTP_204_NO_CONTENT)
+        if keys is None:
+            # Every learner of the program: one request must not move a whole large program.
+            count = api.fetch_program_enrollments(program_uuids=[self._program.uuid]).count()
+            if count > limit:
+                return _error(
+                    status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+                    f"The program has {count} learners; a transfer of every learner moves at most {limit} per "
+                    "request. Send student_keys in batches, or run the transfer_program_enrollments management "
+                    "command.",
+                )
         target = catalog_backend().get_program(data["to_program_uuid"])
         if target is None:
             if not may_act_on(request, None, write=True):
