@@ -36,6 +36,8 @@ $(VENV)/.%-installed: requirements/%.txt setup.py | $(BIN)/python
 
 MYSQL_DRIVER = $(if $(filter mysql%,$(DATABASE_URL)),$(VENV)/.mysql-installed)
 
+# Debug mode serves the demo with the development secrets; without it the host refuses them.
+run: export DJANGO_DEBUG ?= 1
 run: $(VENV)/.host-installed $(MYSQL_DRIVER)
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py setup_demo
@@ -79,7 +81,7 @@ test-openedx: $(VENV_OPENEDX)/.installed
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python manage.py makemigrations --check --dry-run
+	DJANGO_DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
 
 docs: $(VENV)/.doc-installed
 	$(BIN)/sphinx-build -W -b html docs docs/_build/html

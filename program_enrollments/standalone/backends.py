@@ -116,6 +116,12 @@ class StandaloneLMSBackend(LMSBackend):
             last_id = rows[-1][0]
             yield [(enrollment_id, user_id, str(course_id)) for enrollment_id, user_id, course_id in rows]
 
+    def current_token_claims(self, claims: dict) -> dict:
+        """A token of the host's token endpoint is judged by its application's current access entry."""
+        from program_enrollments.standalone.oauth.standing import current_claims
+
+        return current_claims(claims)
+
 
 class StandaloneCatalogBackend(CatalogBackend):
     """The program catalog stored in the standalone host's database."""

@@ -9,11 +9,15 @@ from pathlib import Path
 
 import dj_database_url
 
+from program_enrollments.standalone import development
+
 BASE_DIR = Path(__file__).resolve().parent
 VAR_DIR = Path(os.environ.get("PROGRAM_ENROLLMENTS_VAR_DIR", Path.cwd() / "var"))
 
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "standalone-development-secret-key-change-me")
-DEBUG = os.environ.get("DJANGO_DEBUG", "1") == "1"
+# Debug mode only when asked for (`make run` asks). The secrets fall back to development values, which
+# the system checks refuse with debug off (checks.py: runserver, manage.py and wsgi.py stop).
+DEBUG = os.environ.get("DJANGO_DEBUG", "0") == "1"
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or development.SECRET_KEY
 ALLOWED_HOSTS = os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
 
 INSTALLED_APPS = [
@@ -98,13 +102,18 @@ PROGRAM_ENROLLMENTS_COURSE_ENROLLMENT_MODEL = "lms.CourseEnrollment"
 PROGRAM_ENROLLMENTS = {
     "LMS_BACKEND": "program_enrollments.standalone.backends.StandaloneLMSBackend",
     "CATALOG_BACKEND": "program_enrollments.standalone.backends.StandaloneCatalogBackend",
+    # Refuses tokens whose application or user is gone, disabled or inactive (never re-creates a user).
+    "AUTHENTICATION_CLASSES": [
+        "program_enrollments.standalone.authentication.StandaloneJwtAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
 }
 
 # JWTs in the Open edX shape (JWT_AUTH['JWT_ISSUERS']), HS256 with a shared secret.
-# Override the development defaults in production.
+# Override the development defaults in production (with debug off the host refuses them).
 JWT_ISSUER = os.environ.get("PROGRAM_ENROLLMENTS_JWT_ISSUER", "http://127.0.0.1:8000/oauth2")
 JWT_AUDIENCE = os.environ.get("PROGRAM_ENROLLMENTS_JWT_AUDIENCE", "program-enrollments")
-JWT_SECRET_KEY = os.environ.get("PROGRAM_ENROLLMENTS_JWT_SECRET_KEY", "standalone-development-jwt-secret-change-me")
+JWT_SECRET_KEY = os.environ.get("PROGRAM_ENROLLMENTS_JWT_SECRET_KEY") or development.JWT_SECRET_KEY
 JWT_AUTH = {
     "JWT_ISSUERS": [{"ISSUER": JWT_ISSUER, "AUDIENCE": JWT_AUDIENCE, "SECRET_KEY": JWT_SECRET_KEY}],
     "JWT_ISSUER": JWT_ISSUER,
@@ -131,7 +140,7 @@ EDX_DRF_EXTENSIONS = {"JWT_PAYLOAD_USER_ATTRIBUTE_MAPPING": {"email": "email"}}
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "edx_rest_framework_extensions.auth.jwt.authentication.JwtAuthentication",
+        "program_enrollments.standalone.authentication.StandaloneJwtAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
 }
@@ -158,6 +167,9 @@ OAUTH2_PROVIDER = {
     "ACCESS_TOKEN_EXPIRE_SECONDS": JWT_AUTH["JWT_EXPIRATION_SECONDS"],
 }
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+
+# The debug page hides DATABASE_URL and passwords written into URLs, as well as Django's patterns.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "program_enrollments.standalone.exception_reports.ExceptionReporterFilter"
 
 AUTH_PASSWORD_VALIDATORS = []
 LANGUAGE_CODE = "en-us"

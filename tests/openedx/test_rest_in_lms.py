@@ -108,7 +108,10 @@ def test_lms_bearer_tokens_are_accepted_and_revoked_tokens_stop_working(programs
     from oauth2_provider.models import AccessToken, Application
 
     gtx, _mitx = programs
-    staff = lms.user("support-staff", is_staff=True)
+    from tests.factories import grant_enrollment_permissions
+
+    # Global access comes from the enrollment models' change permission, not the staff flag.
+    staff = grant_enrollment_permissions(lms.user("support-staff", is_staff=True))
     application = Application.objects.create(
         name="support script",
         user=staff,

@@ -5,7 +5,7 @@ from edx_rest_framework_extensions.auth.jwt.tests.utils import generate_jwt, gen
 from rest_framework.test import APIClient
 
 from program_enrollments.models import OrganizationGrant
-from tests.factories import UserFactory
+from tests.factories import SupportStaffFactory, UserFactory
 
 
 def app_settings(**values):
@@ -35,7 +35,7 @@ class Caller:
 
 @pytest.fixture
 def staff(db):
-    return Caller(UserFactory(username="staff", is_staff=True))
+    return Caller(SupportStaffFactory(username="staff"))
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import pytest
 from edx_rest_framework_extensions.auth.jwt.tests.utils import generate_jwt_token, generate_latest_version_payload
 
 from tests import catalog as c
-from tests.factories import UserFactory
+from tests.factories import SupportStaffFactory, UserFactory, grant_enrollment_permissions
 from tests.rest_api.conftest import Caller
 
 pytestmark = pytest.mark.django_db
@@ -79,7 +79,7 @@ def callers(staff, gtx_writer, gtx_reader, outsider, anonymous, restricted_gtx):
         ),
         # A restricted token's user is never judged as a user: its staff flag is ignored.
         "restricted token of a staff user, mitx": Caller(
-            UserFactory(username="staff-app", is_staff=True),
+            SupportStaffFactory(username="staff-app"),
             is_restricted=True,
             scopes=["program_enrollments:write"],
             filters=["content_org:MITx"],
@@ -188,14 +188,111 @@ def test_learner_view_shows_only_readable_organizations(catalog, callers, caller
 
 def test_administrator_claim_never_raises_staff_status(catalog):
     """A token issued while its user was staff (administrator: true), replayed after a demotion."""
-    user = UserFactory(username="demoted", is_staff=True)
+    user = SupportStaffFactory(username="demoted")
     token = generate_jwt_token({**generate_latest_version_payload(user), "administrator": True})
     caller = _RawJwtCaller(token)
-    assert caller.get(ENDPOINTS["program"]).status_code == 200  # staff by the database
+    assert caller.get(ENDPOINTS["program"]).status_code == 200  # by the database's permissions
     user.is_staff = False
     user.save()
+    user.user_permissions.clear()
     for _ in range(2):  # a second request would see a flag the first one copied
         assert caller.get(ENDPOINTS["program"]).status_code == 403
         assert caller.put(ENDPOINTS["program"], WRITES["program"]).status_code == 403
     user.refresh_from_db()
     assert not user.is_staff and not user.is_superuser
+
+
+@pytest.fixture
+def learner_of_two_organizations(catalog):
+    """``learner-two``: GTx key ``G-2`` (SSO), MITx key ``M-2`` (SSO), enrolled in a program of each."""
+    from tests.api.helpers import enroll
+    from tests.factories import SSOIdentityFactory
+
+    user = UserFactory(username="learner-two")
+    SSOIdentityFactory(user=user, organization_key="GTx", student_key="G-2")
+    SSOIdentityFactory(user=user, organization_key="MITx", student_key="M-2")
+    enroll(c.CYBERSECURITY, ["G-2"])
+    enroll(c.MIT, ["M-2"])
+    return user
+
+
+@pytest.mark.parametrize("caller_name", ["gtx reader", "restricted gtx", "restricted gtx read-only", "outsider"])
+def test_learner_view_refuses_another_organizations_keys_whether_or_not_they_exist(
+    learner_of_two_organizations, callers, caller_name
+):
+    caller = callers[caller_name]
+    known = caller.get(f"{BASE}/learners/", {"organization": "MITx", "student_key": "M-2"})
+    unknown = caller.get(f"{BASE}/learners/", {"organization": "MITx", "student_key": "nobody"})
+    assert (known.status_code, known.json()) == (unknown.status_code, unknown.json())
+    assert known.status_code == 403
+    assert "learner-two" not in known.content.decode() and "M-2" not in known.content.decode()
+
+
+def test_learner_view_by_own_key_shows_nothing_of_other_organizations(learner_of_two_organizations, callers):
+    body = callers["restricted gtx"].get(f"{BASE}/learners/", {"organization": "GTx", "student_key": "G-2"}).json()
+    assert [program["program_uuid"] for program in body["programs"]] == [str(c.CYBERSECURITY)]
+    assert str(c.MIT) not in body["active_slots"].values()
+    assert "M-2" not in str(body)
+    other = callers["restricted mitx"].get(f"{BASE}/learners/", {"organization": "GTx", "student_key": "G-2"})
+    assert other.status_code == 403
+
+
+# --- least privilege: model permissions, not the staff flag ----------------------------------------
+
+
+def _codes(caller):
+    """(GET program, GET course, PUT program, PUT course, dry-run transfer) status codes."""
+    return (
+        caller.get(ENDPOINTS["program"]).status_code,
+        caller.get(ENDPOINTS["course"]).status_code,
+        caller.put(ENDPOINTS["program"], WRITES["program"]).status_code,
+        caller.put(ENDPOINTS["course"], WRITES["course"]).status_code,
+        caller.post(ENDPOINTS["transfer"], WRITES["transfer"]).status_code,
+    )
+
+
+@pytest.mark.parametrize(
+    "make_user, expected",
+    [
+        (lambda: UserFactory(username="bare-staff", is_staff=True), (403, 403, 403, 403, 403)),
+        (
+            lambda: grant_enrollment_permissions(UserFactory(username="view-staff", is_staff=True), write=False),
+            (200, 200, 403, 403, 403),
+        ),
+        (lambda: SupportStaffFactory(username="change-staff"), (200, 200, 200, 200, 200)),
+        (lambda: UserFactory(username="root", is_staff=True, is_superuser=True), (200, 200, 200, 200, 200)),
+    ],
+    ids=["staff without permissions", "view-only staff", "staff with change", "superuser"],
+)
+def test_staff_act_by_their_model_permissions_as_in_the_admin(catalog, make_user, expected):
+    from tests.api.helpers import enroll, enroll_course
+
+    enroll(c.CYBERSECURITY, ["a"])
+    enroll_course(c.CYBERSECURITY, c.SHARED_COURSE, ["a"])
+    enroll(c.OTHER, ["a"])
+    assert _codes(Caller(make_user())) == expected
+
+
+def test_view_only_staff_read_every_organization_in_the_learner_view(catalog):
+    from tests.api.helpers import enroll
+
+    enroll(c.MIT, ["m-1"])
+    viewer = Caller(grant_enrollment_permissions(UserFactory(username="viewer", is_staff=True), write=False))
+    bare = Caller(UserFactory(username="bare", is_staff=True))
+    params = {"organization": "MITx", "student_key": "m-1"}
+    assert [p["student_key"] for p in viewer.get(f"{BASE}/learners/", params).json()["programs"]] == ["m-1"]
+    assert bare.get(f"{BASE}/learners/", params).status_code == 403
+
+
+def test_unrestricted_token_is_held_to_its_program_enrollments_scopes(catalog):
+    from tests.api.helpers import enroll, enroll_course
+
+    enroll(c.CYBERSECURITY, ["a"])
+    enroll_course(c.CYBERSECURITY, c.SHARED_COURSE, ["a"])
+    user = SupportStaffFactory(username="scoped")
+    read_only = Caller(user, is_restricted=False, scopes=["program_enrollments:read"])
+    assert _codes(read_only) == (200, 200, 403, 403, 403)
+    # Scopes that are not the API's (an LMS sign-in JWT's) leave the user's own rights.
+    signed_in = Caller(user, is_restricted=False, scopes=["email", "profile"])
+    assert _codes(signed_in) == (200, 200, 200, 200, 200)
+    assert _codes(Caller(user, is_restricted=False, scopes=["program_enrollments:write"]))[2] == 200

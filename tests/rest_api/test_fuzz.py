@@ -32,7 +32,7 @@ from schemathesis.generation.meta import TestPhase
 
 from program_enrollments.constants import ProgramCourseEnrollmentStatus, ProgramEnrollmentStatus
 from tests import catalog as c
-from tests.factories import UserFactory
+from tests.factories import SupportStaffFactory
 from tests.rest_api.conftest import jwt_header
 
 BASE = "/api/program_enrollments/v1"
@@ -211,7 +211,7 @@ def map_case(context, case):
 
 @pytest.fixture
 def staff_jwt(catalog):
-    return {"Authorization": jwt_header(UserFactory(username="fuzz-staff", is_staff=True))["HTTP_AUTHORIZATION"]}
+    return {"Authorization": jwt_header(SupportStaffFactory(username="fuzz-staff"))["HTTP_AUTHORIZATION"]}
 
 
 @schema.parametrize()

@@ -26,7 +26,7 @@ from edx_rest_framework_extensions.auth.jwt.tests.utils import (
 
 from program_enrollments.models import ProgramCourseEnrollment, ProgramEnrollment
 from tests import catalog as c
-from tests.factories import UserFactory
+from tests.factories import SupportStaffFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -142,7 +142,7 @@ def refusals():
 
 @pytest.fixture
 def staff_user(db):
-    return UserFactory(username="registrar", is_staff=True)
+    return SupportStaffFactory(username="registrar")
 
 
 def race(*calls):

@@ -31,7 +31,7 @@ from program_enrollments.openedx import settings as openedx_settings
 from program_enrollments.rest_api.v1 import views
 from tests import catalog as c
 from tests import hosts
-from tests.factories import UserFactory
+from tests.factories import SupportStaffFactory, UserFactory
 from tests.rest_api import lms_urls
 from tests.rest_api.conftest import Caller, app_settings
 
@@ -183,9 +183,13 @@ def test_restricted_tokens_outside_their_scope_or_org_get_403_on_every_endpoint(
 
 
 def test_the_views_read_their_authentication_classes_from_the_setting_at_request_time():
-    # The host's classes: the app's defaults in the standalone host, the LMS's in an LMS (openedx/settings.py).
+    # The host's classes: in the standalone host its own JWT class (which checks the token's application and
+    # user at every request) and sessions, the LMS's in an LMS (openedx/settings.py).
     host_classes = (
-        (JwtAuthentication, SessionAuthentication)
+        (
+            import_string("program_enrollments.standalone.authentication.StandaloneJwtAuthentication"),
+            SessionAuthentication,
+        )
         if hosts.is_standalone()
         else tuple(import_string(path) for path in openedx_settings.AUTHENTICATION_CLASSES)
     )
@@ -205,14 +209,14 @@ def test_a_single_string_is_refused():
 
 @app_settings(AUTHENTICATION_CLASSES=conf.DEFAULTS["AUTHENTICATION_CLASSES"])
 def test_bearer_tokens_are_refused_without_a_bearer_class(catalog):
-    caller = _bearer(UserFactory(username="bearer-staff", is_staff=True))
+    caller = _bearer(SupportStaffFactory(username="bearer-staff"))
     assert caller.get(ENDPOINTS["program"]).status_code == 401
 
 
 @app_settings(AUTHENTICATION_CLASSES=LMS_LIKE_CLASSES)
 def test_a_configured_bearer_class_is_honoured_and_the_rule_applies(catalog):
     _enroll_learner_a()
-    staff = _bearer(UserFactory(username="bearer-staff", is_staff=True))
+    staff = _bearer(SupportStaffFactory(username="bearer-staff"))
     assert set(_calls(staff).values()) == {200}
     reader = UserFactory(username="bearer-reader")
     OrganizationGrant.objects.create(user=reader, organization_key="GTx", access="read")
@@ -230,7 +234,7 @@ def test_a_configured_bearer_class_is_honoured_and_the_rule_applies(catalog):
     assert _bearer(UserFactory(username="bearer-outsider")).get(ENDPOINTS["program"]).status_code == 403
     assert _HeaderCaller("Bearer no-such-token").get(ENDPOINTS["program"]).status_code == 401
     # JWTs still work beside it.
-    assert Caller(UserFactory(username="jwt-staff", is_staff=True)).get(ENDPOINTS["program"]).status_code == 200
+    assert Caller(SupportStaffFactory(username="jwt-staff")).get(ENDPOINTS["program"]).status_code == 200
 
 
 # --- inactive users -----------------------------------------------------------------------------------
@@ -241,7 +245,7 @@ def test_a_configured_bearer_class_is_honoured_and_the_rule_applies(catalog):
 @app_settings(AUTHENTICATION_CLASSES=LMS_LIKE_CLASSES)
 def test_inactive_users_authenticated_by_the_lms_classes_cannot_act(catalog):
     _enroll_learner_a()
-    staff = UserFactory(username="deactivated-staff", is_staff=True)
+    staff = SupportStaffFactory(username="deactivated-staff")
     application = UserFactory(username="deactivated-app")
     callers = {
         # The LMS's classes authenticate inactive users: session and Bearer by design, and

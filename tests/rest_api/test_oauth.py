@@ -118,3 +118,70 @@ def test_edx_rest_api_client_works_unchanged(live_server, catalog):
     assert response.request.headers["Authorization"].startswith("JWT ")
     page = api_client.get(url, timeout=30).json()
     assert sorted(row["student_key"] for row in page["results"]) == ["s0", "s1", "s2"]
+
+
+# --- revocation: every request judges the application and user as they are now -----------------------
+
+
+def _jwt_caller(client, application):
+    token = _token(client, application).json()["access_token"]
+    return {"HTTP_AUTHORIZATION": f"JWT {token}"}
+
+
+def test_a_deleted_application_s_tokens_stop_working(client, catalog):
+    application = _application()
+    headers = _jwt_caller(client, application)
+    assert client.get(PROGRAM, **headers).status_code == 200
+    application.delete()
+    assert client.get(PROGRAM, **headers).status_code == 401
+
+
+def test_a_disabled_application_s_tokens_stop_working_and_it_gets_no_new_ones(client, catalog):
+    application = _application()
+    headers = _jwt_caller(client, application)
+    application.access.enabled = False
+    application.access.save()
+    assert client.get(PROGRAM, **headers).status_code == 401
+    response = _token(client, application)
+    assert response.status_code == 401 and response.json()["error"] == "invalid_client"
+
+
+def test_a_deleted_service_user_is_not_recreated_by_its_token(client, catalog):
+    from django.contrib.auth import get_user_model
+
+    application = _application()
+    headers = _jwt_caller(client, application)
+    application.user.delete()
+    assert client.get(PROGRAM, **headers).status_code == 401
+    assert not get_user_model().objects.filter(username="registrar-service").exists()
+
+
+def test_an_inactive_service_user_is_refused_and_gets_no_new_tokens(client, catalog):
+    application = _application()
+    headers = _jwt_caller(client, application)
+    application.user.is_active = False
+    application.user.save()
+    assert client.get(PROGRAM, **headers).status_code == 401
+    for token_type in ("jwt", "bearer"):
+        assert _token(client, application, token_type=token_type).status_code == 401
+
+
+@pytest.mark.parametrize("field, value", [("organizations", ""), ("scopes", ""), ("organizations", "MITx")])
+def test_emptied_organizations_or_scopes_apply_to_tokens_already_issued(client, catalog, field, value):
+    application = _application()
+    headers = _jwt_caller(client, application)
+    setattr(application.access, field, value)
+    application.access.save()
+    assert client.get(PROGRAM, **headers).status_code == 403
+    assert (
+        client.get("/api/program_enrollments/v1/learners/", {"username": "nobody"}, **headers).json()["programs"] == []
+    )
+
+
+def test_a_scope_taken_away_applies_to_tokens_already_issued(client, catalog):
+    application = _application(scopes="program_enrollments:read program_enrollments:write")
+    headers = _jwt_caller(client, application)
+    application.access.scopes = "program_enrollments:read"
+    application.access.save()
+    assert client.get(PROGRAM, **headers).status_code == 200
+    assert client.put(PROGRAM, [], content_type="application/json", **headers).status_code == 403

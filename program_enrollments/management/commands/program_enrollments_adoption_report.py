@@ -1,11 +1,11 @@
 """Print what adopting Open edX's built-in program enrollment tables changed, and why."""
 
-import csv
 import json
 
 from django.core.management.base import BaseCommand
 
 from program_enrollments import api
+from program_enrollments.management.spreadsheet_csv import SpreadsheetSafeWriter
 
 FIELDS = ("id", "created", "table", "row_id", "action", "kept_row_id", "reason", "data")
 
@@ -38,7 +38,7 @@ class Command(BaseCommand):
             self.stdout.write("No adoption records: this database was not adopted from Open edX's built-in app.")
 
     def _csv(self, records):
-        writer = csv.writer(self.stdout, lineterminator="\n")
+        writer = SpreadsheetSafeWriter(self.stdout, lineterminator="\n")
         writer.writerow(FIELDS)
         for record in records.iterator():
             writer.writerow(

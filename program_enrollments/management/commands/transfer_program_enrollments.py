@@ -22,6 +22,7 @@ from program_enrollments.constants import STUDENT_KEY_MAX_LENGTH, ProgramEnrollm
 from program_enrollments.data import TransferOutcome
 from program_enrollments.exceptions import ProgramEnrollmentsError
 from program_enrollments.identity import normalize_student_key
+from program_enrollments.management.spreadsheet_csv import SpreadsheetSafeWriter
 
 STUDENT_KEY_COLUMN = "student_key"
 REPORT_HEADER = ("student_key", "status", "courses", "detail")
@@ -157,7 +158,7 @@ class Command(BaseCommand):
         interactive = self.stdout.isatty() and sys.stderr.isatty()
         with ExitStack() as stack:
             report_file = stack.enter_context(_open_report(Path(report))) if report is not None else None
-            writer = csv.writer(report_file) if report_file is not None else None
+            writer = SpreadsheetSafeWriter(report_file) if report_file is not None else None
             if writer is not None:
                 writer.writerow(REPORT_HEADER)
             progress = stack.enter_context(

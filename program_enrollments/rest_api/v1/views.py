@@ -28,6 +28,7 @@ from program_enrollments.exceptions import (
     CourseDoesNotExist,
     CourseNotInProgram,
     InvalidRequest,
+    OrganizationNotReadable,
     ProgramDoesNotExist,
 )
 from program_enrollments.rest_api.v1 import serializers as shapes
@@ -424,8 +425,9 @@ class LearnerView(APIView):
             OpenApiParameter("organization", OpenApiTypes.STR, description="With student_key: the partner."),
             OpenApiParameter("student_key", OpenApiTypes.STR, description="With organization: the partner's key."),
         ],
-        responses={200: OpenApiTypes.OBJECT, 400: ERROR},
-        description="Only programs of organizations the caller may read are shown.",
+        responses={200: OpenApiTypes.OBJECT, 400: ERROR, 403: OpenApiTypes.OBJECT},
+        description="Only programs of organizations the caller may read are shown; a student key of an "
+        "organization the caller may not read is 403, whether or not the learner exists there.",
     )
     def get(self, request):
         username = request.query_params.get("username")
@@ -434,18 +436,15 @@ class LearnerView(APIView):
         if bool(username) == bool(organization and student_key):
             return _error(status.HTTP_400_BAD_REQUEST, "Give either username, or organization and student_key.")
         try:
-            view = api.fetch_learner_view(username=username, organization_key=organization, student_key=student_key)
+            view = api.fetch_learner_view(
+                username=username,
+                organization_key=organization,
+                student_key=student_key,
+                readable_organizations=readable_organizations_for(request),
+            )
         except InvalidRequest as error:
             return _error(status.HTTP_400_BAD_REQUEST, str(error), error.code)
-        allowed = readable_organizations_for(request)
-        programs = [p for p in view["programs"] if allowed is None or p["organization_key"] in allowed]
-        visible = {p["program_uuid"] for p in programs}
-        return Response(
-            {
-                "username": view["username"] if programs or allowed is None else "",
-                "programs": programs,
-                "active_slots": {
-                    course: program for course, program in view["active_slots"].items() if program in visible
-                },
-            }
-        )
+        except OrganizationNotReadable as error:
+            # Decided before any lookup: the same 403 whether or not the key exists there.
+            raise PermissionDenied() from error
+        return Response(view)

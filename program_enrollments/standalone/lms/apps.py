@@ -10,4 +10,5 @@ class LmsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        from program_enrollments.standalone import checks  # noqa: F401  (registers the host's system checks)
         from program_enrollments.standalone.lms import signals  # noqa: F401

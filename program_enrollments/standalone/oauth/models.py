@@ -19,6 +19,10 @@ class ApplicationAccess(models.Model):
         default="program_enrollments:read",
         help_text="Space-separated: program_enrollments:read, program_enrollments:write.",
     )
+    enabled = models.BooleanField(
+        default=True,
+        help_text="Unchecked: the token endpoint refuses the application and the API its tokens, at once.",
+    )
     organizations = models.CharField(
         max_length=1000, blank=True, help_text="Space-separated organization keys, e.g. 'GTx MITx'."
     )

@@ -6,16 +6,36 @@ from django.http import JsonResponse
 from oauth2_provider.models import AccessToken
 from oauth2_provider.views import TokenView
 
+from program_enrollments.standalone.oauth.standing import application_standing
 from program_enrollments.standalone.oauth.tokens import issue_jwt
+
+
+def _refusal(token):
+    """Why the token's application may not have tokens now (disabled, inactive user), else None."""
+    application = token.application
+    user = token.user or application.user
+    if application_standing(application.client_id) is None:
+        return "The application is disabled."
+    if user is not None and not user.is_active:
+        return "The application's service user is inactive."
+    return None
 
 
 class AccessTokenView(TokenView):
     def post(self, request, *args, **kwargs):
         response = super().post(request, *args, **kwargs)
-        if response.status_code != 200 or request.POST.get("token_type", "").lower() != "jwt":
+        if response.status_code != 200:
             return response
         data = json.loads(response.content)
-        token = AccessToken.objects.select_related("application__user", "user").get(token=data["access_token"])
+        token = AccessToken.objects.select_related("application__access", "application__user", "user").get(
+            token=data["access_token"]
+        )
+        refusal = _refusal(token)
+        if refusal is not None:
+            token.delete()  # a plain Bearer token must not outlive the refusal either
+            return JsonResponse({"error": "invalid_client", "error_description": refusal}, status=401)
+        if request.POST.get("token_type", "").lower() != "jwt":
+            return response
         application = token.application
         user = token.user or application.user
         if user is None:
@@ -33,7 +53,12 @@ class AccessTokenView(TokenView):
             is_restricted = access.is_restricted
         body = {
             "access_token": issue_jwt(
-                user=user, scopes=scopes, filters=filters, is_restricted=is_restricted, expires_in=data["expires_in"]
+                application=application,
+                user=user,
+                scopes=scopes,
+                filters=filters,
+                is_restricted=is_restricted,
+                expires_in=data["expires_in"],
             ),
             "token_type": "JWT",
             "expires_in": data["expires_in"],
