@@ -15,6 +15,7 @@ from program_enrollments.api.reading import (
     get_program_enrollment,
     organizations_of_student_key,
 )
+from program_enrollments.api.retirement import retire_student_keys
 from program_enrollments.api.transfers import iter_transfer_program_enrollments, transfer_program_enrollments
 from program_enrollments.api.writing import (
     check_course_in_program,
@@ -36,6 +37,7 @@ __all__ = [
     "link_program_enrollments",
     "link_waiting_program_enrollments",
     "organizations_of_student_key",
+    "retire_student_keys",
     "transfer_program_enrollments",
     "write_program_course_enrollments",
     "write_program_enrollments",

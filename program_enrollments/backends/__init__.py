@@ -1,9 +1,8 @@
 """The host boundary: the app reaches the LMS and the catalog only through these backends.
 
 The classes are named by the ``LMS_BACKEND`` and ``CATALOG_BACKEND`` settings,
-which each host sets: ``program_enrollments.standalone.backends`` is the
-reference implementation (the standalone host), ``program_enrollments.openedx.backends``
-talks to an Open edX LMS. Nothing here imports a host.
+which each host sets to its own backends (docs/host_integration.rst). Nothing in
+the core imports or names a host module: the hosts import the core.
 """
 
 from program_enrollments import conf

@@ -177,6 +177,84 @@ BUILTIN = [
 
 LEARNER_REF = "program_enrollments.fields.ProgramLearnerRefField"
 
+# This app's constraints: part of a fresh creation, and added last when adopting the built-in tables.
+CONSTRAINTS = [
+    migrations.AddConstraint(
+        model_name="programenrollment",
+        constraint=models.UniqueConstraint(
+            fields=("program_uuid", "external_user_key_normalized"),
+            name="pe_unique_program_student_key",
+            violation_error_message="This student key is already enrolled in the program.",
+        ),
+    ),
+    migrations.AddConstraint(
+        model_name="programenrollment",
+        constraint=models.UniqueConstraint(
+            fields=("program_uuid", "user"),
+            name="pe_unique_program_user",
+            violation_error_message="This user is already enrolled in the program.",
+        ),
+    ),
+    migrations.AddConstraint(
+        model_name="programenrollment",
+        constraint=models.CheckConstraint(
+            condition=models.Q(("user__isnull", False), ("external_user_key__isnull", False), _connector="OR"),
+            name="pe_user_or_student_key",
+            violation_error_message="A program enrollment needs a user or a student key.",
+        ),
+    ),
+    migrations.AddConstraint(
+        model_name="programenrollment",
+        constraint=models.CheckConstraint(
+            condition=models.Q(("status__in", ["enrolled", "pending", "suspended", "canceled", "ended"])),
+            name="pe_status_valid",
+        ),
+    ),
+    migrations.AddConstraint(
+        model_name="programenrollment",
+        constraint=models.CheckConstraint(
+            condition=models.Q(
+                models.Q(("learner_ref__startswith", "key:"), ("user__isnull", True)),
+                models.Q(
+                    (
+                        "learner_ref",
+                        django.db.models.functions.text.Concat(
+                            models.Value("user:"),
+                            django.db.models.functions.comparison.Cast("user", models.CharField()),
+                        ),
+                    ),
+                    ("user__isnull", False),
+                ),
+                _connector="OR",
+            ),
+            name="pe_learner_ref_matches_user",
+            violation_error_message="learner_ref must name the linked user, or the student key when unlinked.",
+        ),
+    ),
+    migrations.AddConstraint(
+        model_name="programcourseenrollment",
+        constraint=models.UniqueConstraint(
+            fields=("program_enrollment", "course_key"),
+            name="pce_unique_program_enrollment_course",
+            violation_error_message="The program already has an enrollment of this learner in this course.",
+        ),
+    ),
+    migrations.AddConstraint(
+        model_name="programcourseenrollment",
+        constraint=models.UniqueConstraint(
+            fields=("active_learner_ref", "course_key"),
+            name="pce_one_active_per_learner_course",
+            violation_error_message="The learner is already active in this course through another program.",
+        ),
+    ),
+    migrations.AddConstraint(
+        model_name="programcourseenrollment",
+        constraint=models.CheckConstraint(
+            condition=models.Q(("status__in", ["active", "inactive"])), name="pce_status_valid"
+        ),
+    ),
+]
+
 # From the built-in schema to this app's: first what the data resolution needs...
 ADOPT_BEFORE = [
     migrations.AlterUniqueTogether(name="programenrollment", unique_together=set()),
@@ -261,80 +339,7 @@ ADOPT_AFTER = [
             output_field=models.CharField(max_length=72, null=True),
         ),
     ),
-    migrations.AddConstraint(
-        model_name="programenrollment",
-        constraint=models.UniqueConstraint(
-            fields=("program_uuid", "external_user_key_normalized"),
-            name="pe_unique_program_student_key",
-            violation_error_message="This student key is already enrolled in the program.",
-        ),
-    ),
-    migrations.AddConstraint(
-        model_name="programenrollment",
-        constraint=models.UniqueConstraint(
-            fields=("program_uuid", "user"),
-            name="pe_unique_program_user",
-            violation_error_message="This user is already enrolled in the program.",
-        ),
-    ),
-    migrations.AddConstraint(
-        model_name="programenrollment",
-        constraint=models.CheckConstraint(
-            condition=models.Q(("user__isnull", False), ("external_user_key__isnull", False), _connector="OR"),
-            name="pe_user_or_student_key",
-            violation_error_message="A program enrollment needs a user or a student key.",
-        ),
-    ),
-    migrations.AddConstraint(
-        model_name="programenrollment",
-        constraint=models.CheckConstraint(
-            condition=models.Q(("status__in", ["enrolled", "pending", "suspended", "canceled", "ended"])),
-            name="pe_status_valid",
-        ),
-    ),
-    migrations.AddConstraint(
-        model_name="programenrollment",
-        constraint=models.CheckConstraint(
-            condition=models.Q(
-                models.Q(("learner_ref__startswith", "key:"), ("user__isnull", True)),
-                models.Q(
-                    (
-                        "learner_ref",
-                        django.db.models.functions.text.Concat(
-                            models.Value("user:"),
-                            django.db.models.functions.comparison.Cast("user", models.CharField()),
-                        ),
-                    ),
-                    ("user__isnull", False),
-                ),
-                _connector="OR",
-            ),
-            name="pe_learner_ref_matches_user",
-            violation_error_message="learner_ref must name the linked user, or the student key when unlinked.",
-        ),
-    ),
-    migrations.AddConstraint(
-        model_name="programcourseenrollment",
-        constraint=models.UniqueConstraint(
-            fields=("program_enrollment", "course_key"),
-            name="pce_unique_program_enrollment_course",
-            violation_error_message="The program already has an enrollment of this learner in this course.",
-        ),
-    ),
-    migrations.AddConstraint(
-        model_name="programcourseenrollment",
-        constraint=models.UniqueConstraint(
-            fields=("active_learner_ref", "course_key"),
-            name="pce_one_active_per_learner_course",
-            violation_error_message="The learner is already active in this course through another program.",
-        ),
-    ),
-    migrations.AddConstraint(
-        model_name="programcourseenrollment",
-        constraint=models.CheckConstraint(
-            condition=models.Q(("status__in", ["active", "inactive"])), name="pce_status_valid"
-        ),
-    ),
+    *CONSTRAINTS,
 ]
 
 
@@ -721,82 +726,7 @@ class Migration(migrations.Migration):
                         "unique_together": {("role", "enrollment")},
                     },
                 ),
-                migrations.AddConstraint(
-                    model_name="programenrollment",
-                    constraint=models.UniqueConstraint(
-                        fields=("program_uuid", "external_user_key_normalized"),
-                        name="pe_unique_program_student_key",
-                        violation_error_message="This student key is already enrolled in the program.",
-                    ),
-                ),
-                migrations.AddConstraint(
-                    model_name="programenrollment",
-                    constraint=models.UniqueConstraint(
-                        fields=("program_uuid", "user"),
-                        name="pe_unique_program_user",
-                        violation_error_message="This user is already enrolled in the program.",
-                    ),
-                ),
-                migrations.AddConstraint(
-                    model_name="programenrollment",
-                    constraint=models.CheckConstraint(
-                        condition=models.Q(
-                            ("user__isnull", False), ("external_user_key__isnull", False), _connector="OR"
-                        ),
-                        name="pe_user_or_student_key",
-                        violation_error_message="A program enrollment needs a user or a student key.",
-                    ),
-                ),
-                migrations.AddConstraint(
-                    model_name="programenrollment",
-                    constraint=models.CheckConstraint(
-                        condition=models.Q(("status__in", ["enrolled", "pending", "suspended", "canceled", "ended"])),
-                        name="pe_status_valid",
-                    ),
-                ),
-                migrations.AddConstraint(
-                    model_name="programenrollment",
-                    constraint=models.CheckConstraint(
-                        condition=models.Q(
-                            models.Q(("learner_ref__startswith", "key:"), ("user__isnull", True)),
-                            models.Q(
-                                (
-                                    "learner_ref",
-                                    django.db.models.functions.text.Concat(
-                                        models.Value("user:"),
-                                        django.db.models.functions.comparison.Cast("user", models.CharField()),
-                                    ),
-                                ),
-                                ("user__isnull", False),
-                            ),
-                            _connector="OR",
-                        ),
-                        name="pe_learner_ref_matches_user",
-                        violation_error_message="learner_ref must name the linked user, or the student key when unlinked.",
-                    ),
-                ),
-                migrations.AddConstraint(
-                    model_name="programcourseenrollment",
-                    constraint=models.UniqueConstraint(
-                        fields=("program_enrollment", "course_key"),
-                        name="pce_unique_program_enrollment_course",
-                        violation_error_message="The program already has an enrollment of this learner in this course.",
-                    ),
-                ),
-                migrations.AddConstraint(
-                    model_name="programcourseenrollment",
-                    constraint=models.UniqueConstraint(
-                        fields=("active_learner_ref", "course_key"),
-                        name="pce_one_active_per_learner_course",
-                        violation_error_message="The learner is already active in this course through another program.",
-                    ),
-                ),
-                migrations.AddConstraint(
-                    model_name="programcourseenrollment",
-                    constraint=models.CheckConstraint(
-                        condition=models.Q(("status__in", ["active", "inactive"])), name="pce_status_valid"
-                    ),
-                ),
+                *CONSTRAINTS,
             ],
             builtin=BUILTIN,
             adopt_before=ADOPT_BEFORE,

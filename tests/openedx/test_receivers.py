@@ -16,6 +16,7 @@ from django.test import override_settings
 from opaque_keys.edx.keys import CourseKey
 
 from program_enrollments import api
+from program_enrollments.api.retirement import RETIREMENT_REASON
 from program_enrollments.data import CourseEnrollmentRequest, ProgramEnrollmentRequest
 from program_enrollments.models import ProgramCourseEnrollment, ProgramEnrollment
 from program_enrollments.openedx import receivers
@@ -283,7 +284,7 @@ def test_retirement_leaves_no_trace_of_the_key(gtx, django_capture_on_commit_cal
         assert enrollment.learner_ref == f"user:{learner.id}"
         history = ProgramEnrollment.history.filter(id=enrollment.id)
         assert {row.external_user_key for row in history} == {retired}
-        assert history.first().history_change_reason == receivers.RETIREMENT_REASON
+        assert history.first().history_change_reason == RETIREMENT_REASON
     everything = list(ProgramEnrollment.objects.values_list("external_user_key", flat=True)) + list(
         ProgramEnrollment.history.values_list("external_user_key", flat=True)
     )
