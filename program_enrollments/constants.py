@@ -25,6 +25,21 @@ class ProgramCourseEnrollmentStatus(models.TextChoices):
     INACTIVE = "inactive"
 
 
+class CourseAccessGrant(models.TextChoices):
+    """What a program changed of a learner's course enrollment when it made them active.
+
+    Making the learner inactive takes back only that: a course enrollment the
+    program created is deactivated, one it upgraded or reactivated gets its
+    former mode and activity back, and one the learner held on their own (a
+    paid mode, say) is left as it is.
+    """
+
+    UNKNOWN = "unknown", "not recorded (written before this was kept): treated as given by the program"
+    NONE = "none", "nothing: the learner's own course enrollment, left as it was"
+    CREATED = "created", "created by the program"
+    CHANGED = "changed", "upgraded to masters and/or reactivated by the program"
+
+
 class WriteStatus:
     """Per-learner outcomes of a bulk write that are not the new status itself."""
 
@@ -35,6 +50,8 @@ class WriteStatus:
     NOT_FOUND = "not-found"
     ILLEGAL_OPERATION = "illegal-operation"
     CONFLICTED = "conflicted"
+    # The learner's LMS account is already in the program under another student key.
+    USER_ALREADY_ENROLLED = "user-already-enrolled"
     INTERNAL_ERROR = "internal-error"
 
 
@@ -49,6 +66,7 @@ class TransferStatus:
     COURSE_NOT_IN_TARGET = "course-not-in-target"
     ILLEGAL_OPERATION = "illegal-operation"
     CONFLICTED = "conflicted"
+    USER_ALREADY_ENROLLED = "user-already-enrolled"
     DUPLICATED = "duplicated"
     INTERNAL_ERROR = "internal-error"
 

@@ -28,6 +28,7 @@ from simple_history.models import HistoricalRecords
 from program_enrollments import conf, identity
 from program_enrollments.constants import (
     STUDENT_KEY_MAX_LENGTH,
+    CourseAccessGrant,
     ProgramCourseEnrollmentStatus,
     ProgramEnrollmentStatus,
 )
@@ -164,6 +165,12 @@ class ProgramCourseEnrollment(TimeStampedModel):
     status = models.CharField(max_length=9, choices=ProgramCourseEnrollmentStatus.choices)
     # Whether the program grants the learner the course staff role.
     course_staff = models.BooleanField(default=False)
+    # What this program changed of the course enrollment, so that making the learner inactive
+    # takes back only what a program gave (see ``CourseAccessGrant``).
+    access_grant = models.CharField(max_length=8, choices=CourseAccessGrant.choices, default=CourseAccessGrant.UNKNOWN)
+    # With access_grant "changed": the course enrollment's mode and activity before the program.
+    prior_mode = models.CharField(max_length=100, null=True, blank=True)
+    prior_is_active = models.BooleanField(null=True, blank=True)
     learner_ref = CourseLearnerRefField(db_index=True)
     active_learner_ref = models.GeneratedField(
         expression=Case(
@@ -200,6 +207,14 @@ class ProgramCourseEnrollment(TimeStampedModel):
                 condition=Q(status__in=ProgramCourseEnrollmentStatus.values),
                 name="pce_status_valid",
             ),
+            models.CheckConstraint(
+                condition=Q(access_grant__in=CourseAccessGrant.values),
+                name="pce_access_grant_valid",
+            ),
+            # Not expressible here (it reads the course enrollment's row): the trigger of
+            # migration 0015 refuses a course_enrollment that is not of this learner's user
+            # in this course run. With the unique constraint above, at most one active row
+            # can then point at one course enrollment.
         ]
 
     def __str__(self):

@@ -268,4 +268,94 @@ def test_identity_trigger_is_installed():
             cursor.execute("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")
         else:
             cursor.execute("SELECT trigger_name FROM information_schema.triggers WHERE trigger_schema = DATABASE()")
-        assert "pe_learner_ref_to_pce" in {row[0] for row in cursor.fetchall()}
+        names = {row[0] for row in cursor.fetchall()}
+    assert "pe_learner_ref_to_pce" in names
+    assert names & {"pce_course_enrollment_of_learner", "pce_course_enrollment_of_learner_insert"}
+
+
+# --- one person, one slot: a course enrollment belongs to the program course enrollment's own user ----
+
+
+@pytest.fixture
+def course_enrollments(catalog):
+    """Alice, active in the shared course through Cybersecurity; Bob's course enrollment there."""
+    from tests.factories import CourseEnrollmentFactory
+
+    alice, bob = UserFactory(), UserFactory()
+    alices = CourseEnrollmentFactory(user=alice, course_id=catalog.SHARED_COURSE, mode="masters")
+    bobs = CourseEnrollmentFactory(user=bob, course_id=catalog.SHARED_COURSE, mode="masters")
+    alices_other_course = CourseEnrollmentFactory(user=alice, course_id=catalog.SECOND_SHARED_COURSE)
+    enrollment = ProgramEnrollmentFactory(user=alice, program_uuid=catalog.CYBERSECURITY)
+    row = ProgramCourseEnrollmentFactory(
+        program_enrollment=enrollment, course_key=catalog.SHARED_COURSE, status="active", course_enrollment=alices
+    )
+    return {"alice": alice, "alices": alices, "bobs": bobs, "alices_other_course": alices_other_course, "row": row}
+
+
+def _new_row(program_enrollment, course_key, course_enrollment, status="inactive"):
+    return ProgramCourseEnrollment(
+        program_enrollment=program_enrollment, course_key=course_key, status=status, course_enrollment=course_enrollment
+    )
+
+
+def test_a_course_enrollment_of_another_user_is_refused(course_enrollments, catalog):
+    other = ProgramEnrollmentFactory(
+        user=UserFactory(), program_uuid=catalog.OTHER, curriculum_uuid=catalog.OTHER_CURRICULUM
+    )
+    _refused(lambda: _new_row(other, catalog.SHARED_COURSE, course_enrollments["alices"]).save())
+    _refused(
+        lambda: ProgramCourseEnrollment.objects.bulk_create(
+            [_new_row(other, catalog.SHARED_COURSE, course_enrollments["bobs"])]
+        )
+    )
+    row = course_enrollments["row"]
+    _refused(
+        lambda: ProgramCourseEnrollment.objects.filter(pk=row.pk).update(course_enrollment=course_enrollments["bobs"])
+    )
+
+
+def test_a_waiting_learner_may_not_hold_a_course_enrollment(course_enrollments, catalog):
+    waiting = ProgramEnrollmentFactory(
+        external_user_key="w-1", program_uuid=catalog.OTHER, curriculum_uuid=catalog.OTHER_CURRICULUM
+    )
+    _refused(lambda: _new_row(waiting, catalog.SHARED_COURSE, course_enrollments["alices"]).save())
+    row = _new_row(waiting, catalog.SHARED_COURSE, None)
+    row.save()
+    _refused(
+        lambda: ProgramCourseEnrollment.objects.filter(pk=row.pk).update(course_enrollment=course_enrollments["alices"])
+    )
+
+
+def test_a_course_enrollment_in_another_course_run_is_refused(course_enrollments, catalog):
+    row = course_enrollments["row"]
+    _refused(
+        lambda: ProgramCourseEnrollment.objects.filter(pk=row.pk).update(
+            course_enrollment=course_enrollments["alices_other_course"]
+        )
+    )
+    _refused(lambda: ProgramCourseEnrollment.objects.filter(pk=row.pk).update(course_key=catalog.SECOND_SHARED_COURSE))
+
+
+def test_two_active_rows_can_never_share_one_course_enrollment(course_enrollments, catalog):
+    """Another program of the same user would need the same learner and course: the one-active index refuses."""
+    alice = course_enrollments["alice"]
+    second = ProgramEnrollmentFactory(user=alice, program_uuid=catalog.OTHER, curriculum_uuid=catalog.OTHER_CURRICULUM)
+    _refused(lambda: _new_row(second, catalog.SHARED_COURSE, course_enrollments["alices"], status="active").save())
+    inactive = _new_row(second, catalog.SHARED_COURSE, course_enrollments["alices"])
+    inactive.save()  # an inactive row may point at it (a transfer keeps the history)
+    _refused(lambda: ProgramCourseEnrollment.objects.filter(pk=inactive.pk).update(status="active"))
+    assert (
+        ProgramCourseEnrollment.objects.filter(course_enrollment=course_enrollments["alices"], status="active").count()
+        == 1
+    )
+
+
+def test_unlinking_or_relinking_a_learner_with_course_enrollments_is_refused(course_enrollments, catalog):
+    enrollment = course_enrollments["row"].program_enrollment
+    _refused(lambda: ProgramEnrollment.objects.filter(pk=enrollment.pk).update(user=None, learner_ref="key:x"))
+    other = UserFactory()
+    _refused(
+        lambda: ProgramEnrollment.objects.filter(pk=enrollment.pk).update(user=other, learner_ref=f"user:{other.pk}")
+    )
+    enrollment.refresh_from_db()
+    assert enrollment.user == course_enrollments["alice"]

@@ -301,9 +301,16 @@ def test_bad_arguments_fail_before_anything_is_written(catalog, learners, tmp_pa
         (b'student_key,name\nk0,"Ann"x\nk1,Bob\n', r"line 2: malformed CSV"),
         (b"student_key,name\nk0,Ann\n  ,Bob\n", r"line 3: blank student_key"),
         (b"name,student_key\nAnn\n", r"line 2: blank student_key"),
-        (b"student_key\nk0\n" + b"x" * 256 + b"\n", r"line 3: student_key longer than 255 characters"),
-        (b"student_key\nk0\nk\x00\n", r"line 3: student_key contains a NUL character"),
-        (b"student_key\nk0\nk1\n\nK0\n", r"line 5: student_key 'K0' repeats line 2 \(case is ignored\)"),
+        (b"student_key\nk0\n" + b"x" * 256 + b"\n", r"line 3: student_key is longer than 255 characters"),
+        (
+            b"student_key\nk0\nk\x00\n",
+            r"line 3: student_key must not contain control, format or other invisible characters "
+            r"\(U\+0000 at position 1\)",
+        ),
+        (
+            b"student_key\nk0\nk1\n\nK0\n",
+            r"line 5: student_key 'K0' repeats line 2 \(case, width and Unicode normalization are ignored\)",
+        ),
         (b"student_key\n", r"lists no learners"),
     ],
 )

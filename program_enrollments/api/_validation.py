@@ -12,6 +12,7 @@ from program_enrollments.backends import catalog_backend
 from program_enrollments.constants import STUDENT_KEY_MAX_LENGTH
 from program_enrollments.data import ProgramData
 from program_enrollments.exceptions import InvalidRequest, ProgramDoesNotExist
+from program_enrollments.identity import student_key_problem
 
 
 def as_uuid(value, *, name: str) -> UUID:
@@ -40,10 +41,9 @@ def as_student_key(value, *, position: int | None = None) -> str:
     where = f"item {position}: " if position is not None else ""
     if not isinstance(value, str) or not value.strip():
         raise InvalidRequest(f"{where}student_key must be a non-blank string, not {value!r}.")
-    if "\x00" in value:
-        raise InvalidRequest(f"{where}student_key must not contain NUL characters.")
-    if len(value) > STUDENT_KEY_MAX_LENGTH:
-        raise InvalidRequest(f"{where}student_key is longer than {STUDENT_KEY_MAX_LENGTH} characters.")
+    problem = student_key_problem(value, STUDENT_KEY_MAX_LENGTH)
+    if problem is not None:
+        raise InvalidRequest(f"{where}{problem}")
     return value
 
 

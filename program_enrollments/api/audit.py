@@ -2,7 +2,7 @@
 
 The invariants are held by the database and the Python API, but raw SQL, a
 restored backup or a host that changed course enrollments behind the app's
-back can still break them. The audit looks for six kinds of problem
+back can still break them. The audit looks for seven kinds of problem
 (``AuditKind``):
 
 ``rule-violation``
@@ -23,6 +23,16 @@ back can still break them. The audit looks for six kinds of problem
     A PCE whose copy of ``learner_ref`` differs from its PE's. Repaired by
     rewriting the copy, unless the rewrite would make the learner active twice
     in the course (then reported only).
+``foreign-course-enrollment``
+    A PCE pointing at a course enrollment that is not its learner's: a waiting
+    learner's row (no user yet, so no course enrollment can be theirs), or an
+    inactive row pointing at another user's course enrollment or at one in
+    another course run. The database refuses such a pointer since migration
+    0015; older or restored data may hold one. An inactive row's pointer is
+    cleared (the course enrollment is left as it is). An active waiting row is
+    reported only: someone may be learning through that course enrollment, so
+    the audit never cuts it off; link the learner, or make the row inactive.
+    (An active realized row pointing elsewhere is ``missing-course-enrollment``.)
 ``missing-course-enrollment``
     An active PCE of a realized learner whose course enrollment is missing,
     inactive, or not the one the PCE points at. Repaired by enrolling the
@@ -76,6 +86,7 @@ class AuditKind:
     RULE_VIOLATION = "rule-violation"
     STALE_IDENTITY = "stale-identity"
     IDENTITY_DRIFT = "identity-drift"
+    FOREIGN_COURSE_ENROLLMENT = "foreign-course-enrollment"
     MISSING_COURSE_ENROLLMENT = "missing-course-enrollment"
     UNBACKED_COURSE_ENROLLMENT = "unbacked-course-enrollment"
     WAITING_TOO_LONG = "waiting-too-long"
@@ -84,6 +95,7 @@ class AuditKind:
         RULE_VIOLATION,
         STALE_IDENTITY,
         IDENTITY_DRIFT,
+        FOREIGN_COURSE_ENROLLMENT,
         MISSING_COURSE_ENROLLMENT,
         UNBACKED_COURSE_ENROLLMENT,
         WAITING_TOO_LONG,
@@ -211,6 +223,7 @@ def _audit(waiting_older_than_days: int | None, fix: bool, actor, size: int) -> 
     # Identity first: the later checks match learners by identity.
     yield from _stale_identities(size, fix=fix, actor=actor)
     yield from _identity_drift(size, fix=fix, actor=actor)
+    yield from _foreign_course_enrollments(size, fix=fix, actor=actor)
     # Enrolling before releasing: a course enrollment made active again is backed, never released.
     yield from _missing_course_enrollments(backend, size, fix=fix, actor=actor)
     yield from _unbacked_course_enrollments(backend, size, fix=fix)
@@ -484,6 +497,80 @@ def _repair_drift(row_ids: list[tuple[int, int]], *, actor) -> list[AuditFinding
 # --- course enrollments of active learners ------------------------------------------------------
 
 
+def _foreign_course_enrollments(size: int, *, fix: bool, actor) -> Iterator[AuditFinding]:
+    """Rows pointing at a course enrollment that cannot be their learner's (see the module docstring)."""
+    rows = ProgramCourseEnrollment.objects.filter(course_enrollment__isnull=False).filter(
+        Q(program_enrollment__user__isnull=True) | ~Q(status=ACTIVE)
+    )
+    fields = [
+        "program_enrollment_id",
+        "status",
+        "course_key",
+        "course_enrollment_id",
+        "program_enrollment__user_id",
+        "program_enrollment__external_user_key",
+        "course_enrollment__user_id",
+        "course_enrollment__course_id",
+    ]
+    for chunk in _chunks(rows, fields, size):
+        findings = []
+        for row_id, enrollment_id, status, course_key, pointer, user_id, student_key, owner, course in chunk:
+            if user_id is None:
+                detail = f"a waiting learner's row points at course enrollment {pointer} of user {owner}"
+            elif owner != user_id or str(course) != str(course_key):
+                detail = f"the row points at course enrollment {pointer} of user {owner} in {course}"
+            else:
+                continue
+            if status == ACTIVE:
+                detail += (
+                    "; the row is active, so the course enrollment is left to its user: link the learner "
+                    "or make the row inactive"
+                )
+            findings.append(
+                AuditFinding(
+                    kind=AuditKind.FOREIGN_COURSE_ENROLLMENT,
+                    detail=detail,
+                    program_enrollment_ids=(enrollment_id,),
+                    program_course_enrollment_ids=(row_id,),
+                    course_enrollment_id=pointer,
+                    student_key=student_key,
+                    user_id=user_id,
+                    course_key=str(course_key),
+                )
+            )
+        if fix:
+            inactive = {
+                finding.program_course_enrollment_ids[0]: finding
+                for finding in findings
+                if "the row is active" not in finding.detail
+            }
+            if inactive:
+                repaired = _repair_chunk(_clear_foreign_pointers, inactive, actor=actor)
+                if repaired is not None:
+                    findings = [repaired.get(finding.program_course_enrollment_ids[0], finding) for finding in findings]
+        yield from findings
+
+
+def _clear_foreign_pointers(findings: dict[int, AuditFinding], *, actor) -> dict[int, AuditFinding]:
+    now = timezone.now()
+    rows = [
+        row
+        for row in _lock_course_rows(
+            (row_id, finding.program_enrollment_ids[0]) for row_id, finding in findings.items()
+        )
+        if row.status != ACTIVE and row.course_enrollment_id == findings[row.id].course_enrollment_id
+    ]
+    for row in rows:
+        row.course_enrollment_id = None
+        row.modified = now
+        row._change_reason = REPAIR_REASON_PREFIX + findings[row.id].detail
+    _save_repairs(rows, ["course_enrollment"], actor=actor, when=now)
+    return {
+        row.id: replace(findings[row.id], detail=f"{findings[row.id].detail}; pointer cleared", repaired=True)
+        for row in rows
+    }
+
+
 def _missing_course_enrollments(backend: LMSBackend, size: int, *, fix: bool, actor) -> Iterator[AuditFinding]:
     """Active program course enrollments of realized learners without their active course enrollment."""
     candidates = ProgramCourseEnrollment.objects.active().filter(program_enrollment__user__isnull=False)
@@ -644,13 +731,17 @@ def _backed_pairs(pairs: Iterable[tuple[str, int]]) -> set[tuple[str, int]]:
         .filter(
             Q(active_learner_ref__in={user_ref(user_id) for user_id in user_ids})
             | Q(program_enrollment__user_id__in=user_ids)
+            | Q(course_enrollment__user_id__in=user_ids)
         )
-        .values_list("course_key", "active_learner_ref", "program_enrollment__user_id")
+        .values_list("course_key", "active_learner_ref", "program_enrollment__user_id", "course_enrollment__user_id")
     )
     refs = {user_ref(user_id): user_id for user_id in user_ids}
     backed = set()
-    for course_key, ref, user_id in rows:
+    for course_key, ref, user_id, owner in rows:
+        # An active row pointing at the course enrollment backs it too, whoever the row's learner
+        # is (a foreign-course-enrollment finding): someone may be learning through it.
         backed.add((str(course_key), user_id))
+        backed.add((str(course_key), owner))
         if ref in refs:
             backed.add((str(course_key), refs[ref]))
     return backed & pairs

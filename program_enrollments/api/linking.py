@@ -15,7 +15,7 @@ from uuid import UUID
 
 from django.utils import timezone
 
-from program_enrollments.api import _batches, _history
+from program_enrollments.api import _batches, _course_access, _history
 from program_enrollments.api._validation import as_student_key, as_uuid
 from program_enrollments.backends import lms_backend
 from program_enrollments.constants import ProgramCourseEnrollmentStatus
@@ -182,6 +182,15 @@ def link_waiting_program_enrollments(*, organization_key: str, student_key: str,
     return list(_batches.run_chunk([key], apply=apply, on_failure=on_failure).values())
 
 
+def link_locked(pairs: list[tuple[ProgramEnrollment, int]], *, actor) -> dict[int, tuple[str, ...]]:
+    """Link program enrollments the caller locked (``select_for_update``) to users, in its transaction.
+
+    For the other writers of this package (a transfer links the target it proves to be the
+    learner's). Returns the courses deactivated by the one-active rule, by enrollment id.
+    """
+    return _link(pairs, actor=actor)
+
+
 def _link(pairs: list[tuple[ProgramEnrollment, int]], *, actor) -> dict[int, tuple[str, ...]]:
     """Link locked waiting enrollments to users; return the courses deactivated, by enrollment id.
 
@@ -246,19 +255,30 @@ def _link(pairs: list[tuple[ProgramEnrollment, int]], *, actor) -> dict[int, tup
 
     user_of = dict((enrollment.id, user_id) for enrollment, user_id in pairs)
     by_course: dict[tuple[str, bool], set[int]] = defaultdict(set)
+    keys = {}
     for row in course_rows:
-        by_course[(row.course_key, row.status == ACTIVE)].add(user_of[row.program_enrollment_id])
-    course_enrollment_ids: dict[tuple[str, int], int] = {}
-    backend = lms_backend()
-    for (course_key, active), user_ids in by_course.items():
-        for user_id, enrollment_id in backend.enroll(course_key, user_ids, active=active).items():
-            course_enrollment_ids[(str(course_key), user_id)] = enrollment_id
+        keys[str(row.course_key)] = row.course_key
+        by_course[(str(row.course_key), row.status == ACTIVE)].add(user_of[row.program_enrollment_id])
+    # Active rows get their user's course access (recording what the program changed);
+    # inactive ones point at the user's course enrollment, created inactive where missing.
+    given: dict[tuple[str, bool, int], _course_access.Grant] = {}
+    for (course, active), user_ids in by_course.items():
+        grants = (_course_access.grant if active else _course_access.attach)(keys[course], user_ids)
+        for user_id, grant in grants.items():
+            given[(course, active, user_id)] = grant
     for row in course_rows:
         row.learner_ref = new_refs[row.program_enrollment_id]
-        row.course_enrollment_id = course_enrollment_ids[(str(row.course_key), user_of[row.program_enrollment_id])]
+        _course_access.record(
+            row,
+            given[(str(row.course_key), row.status == ACTIVE, user_of[row.program_enrollment_id])],
+            entering=True,
+        )
         row.modified = now
     if course_rows:
-        ProgramCourseEnrollment.objects.bulk_update(course_rows, ["learner_ref", "course_enrollment", "modified"])
+        ProgramCourseEnrollment.objects.bulk_update(
+            course_rows,
+            ["learner_ref", "course_enrollment", "access_grant", "prior_mode", "prior_is_active", "modified"],
+        )
         _history.record(
             ProgramCourseEnrollment, course_rows, created=False, actor=actor, reason="Linked to a user", when=now
         )

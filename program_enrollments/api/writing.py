@@ -20,7 +20,7 @@ from django.utils import timezone
 from opaque_keys.edx.keys import CourseKey
 
 from program_enrollments import conf
-from program_enrollments.api import _batches, _history
+from program_enrollments.api import _batches, _course_access, _history
 from program_enrollments.api._validation import (
     as_course_key,
     as_student_key,
@@ -36,7 +36,7 @@ from program_enrollments.constants import (
 )
 from program_enrollments.data import CourseEnrollmentRequest, ProgramData, ProgramEnrollmentRequest
 from program_enrollments.exceptions import CourseDoesNotExist, CourseNotInProgram, InvalidRequest
-from program_enrollments.identity import normalize_student_key, user_ref
+from program_enrollments.identity import normalize_student_key
 from program_enrollments.models import ProgramCourseEnrollment, ProgramEnrollment
 
 log = logging.getLogger(__name__)
@@ -110,8 +110,11 @@ def write_program_enrollments(
     ignores it. A new learner whose SSO identity is known is linked at once.
 
     Returns a status per student key, in the caller's casing and request order:
-    the new status, or one of ``duplicated``, ``invalid-status``, ``conflict``,
-    ``not-in-program``, ``internal-error``.
+    the new status, or one of ``duplicated`` (the key twice in the request, or
+    two keys of the request whose SSO identities are one account),
+    ``invalid-status``, ``conflict`` (POST: already in the program),
+    ``not-in-program``, ``user-already-enrolled`` (the key's account is in the
+    program under another student key), ``internal-error``.
 
     Raises:
         ProgramDoesNotExist: the catalog does not know the program.
@@ -187,12 +190,17 @@ def _apply_program_chunk(program: ProgramData, chunk, *, create, update, actor, 
             if user_ids
             else set()
         )
+        # Two new keys of one account in this chunk: one person twice, decided here rather
+        # than by the database refusing the second row (which would retry the whole chunk).
+        accounts = Counter(user_ids[item.folded_key] for item in to_create if item.folded_key in user_ids)
         new = []
         for item in to_create:
             user_id = user_ids.get(item.folded_key)
             if user_id in taken_users:
-                # The learner's account is already in the program under another student key.
-                results[item.student_key] = WriteStatus.CONFLICT
+                results[item.student_key] = WriteStatus.USER_ALREADY_ENROLLED
+                continue
+            if user_id is not None and accounts[user_id] > 1:
+                results[item.student_key] = WriteStatus.DUPLICATED
                 continue
             enrollment = ProgramEnrollment(
                 user_id=user_id,
@@ -341,45 +349,62 @@ def _apply_course_chunk(context: _CourseContext, chunk: list[_Item]) -> dict[str
         else:
             allowed.append((item, enrollment, existing))
 
-    backend = lms_backend()
+    # Course access: granted to realized learners made active (recording what the program
+    # changed), attached to new inactive rows, taken back from rows leaving the active state.
     activate_users = {
         enrollment.user_id for item, enrollment, _ in allowed if item.status == ACTIVE and enrollment.user_id
     }
-    deactivate_users = {
-        enrollment.user_id for item, enrollment, _ in allowed if item.status == INACTIVE and enrollment.user_id
+    attach_users = {
+        enrollment.user_id
+        for item, enrollment, existing in allowed
+        if item.status == INACTIVE
+        and enrollment.user_id
+        and (existing is None or existing.course_enrollment_id is None)
     }
-    course_enrollment_ids = backend.enroll(course_key, activate_users, active=True) if activate_users else {}
-    if deactivate_users:
-        course_enrollment_ids.update(backend.enroll(course_key, deactivate_users, active=False))
+    granted = _course_access.grant(course_key, activate_users)
+    attached = _course_access.attach(course_key, attach_users)
 
     new: list[ProgramCourseEnrollment] = []
     changed: list[ProgramCourseEnrollment] = []
+    leaving: dict[int, ProgramCourseEnrollment] = {}
     for item, enrollment, existing in allowed:
-        course_enrollment_id = course_enrollment_ids.get(enrollment.user_id)
+        given = granted.get(enrollment.user_id) if item.status == ACTIVE else attached.get(enrollment.user_id)
         if existing is None:
-            new.append(
-                ProgramCourseEnrollment(
-                    program_enrollment=enrollment,
-                    course_key=course_key,
-                    status=item.status,
-                    course_staff=bool(item.course_staff),
-                    course_enrollment_id=course_enrollment_id,
-                    created=now,
-                    modified=now,
-                )
+            row = ProgramCourseEnrollment(
+                program_enrollment=enrollment,
+                course_key=course_key,
+                status=item.status,
+                course_staff=bool(item.course_staff),
+                created=now,
+                modified=now,
             )
+            if given is not None:
+                _course_access.record(row, given, entering=True)
+            new.append(row)
         else:
-            course_staff = existing.course_staff if item.course_staff is None else item.course_staff
-            if enrollment.user_id is None:
-                course_enrollment_id = existing.course_enrollment_id
-            if (existing.status, existing.course_staff, existing.course_enrollment_id) != (
-                item.status,
-                course_staff,
-                course_enrollment_id,
+            before = (
+                existing.status,
+                existing.course_staff,
+                existing.course_enrollment_id,
+                existing.access_grant,
+                existing.prior_mode,
+                existing.prior_is_active,
+            )
+            if item.course_staff is not None:
+                existing.course_staff = item.course_staff
+            if given is not None:
+                _course_access.record(existing, given, entering=existing.status != item.status)
+            if existing.status == ACTIVE and item.status == INACTIVE and enrollment.user_id:
+                leaving[enrollment.user_id] = existing
+            existing.status = item.status
+            if before != (
+                existing.status,
+                existing.course_staff,
+                existing.course_enrollment_id,
+                existing.access_grant,
+                existing.prior_mode,
+                existing.prior_is_active,
             ):
-                existing.status = item.status
-                existing.course_staff = course_staff
-                existing.course_enrollment_id = course_enrollment_id
                 existing.modified = now
                 changed.append(existing)
         results[item.student_key] = item.status
@@ -387,13 +412,12 @@ def _apply_course_chunk(context: _CourseContext, chunk: list[_Item]) -> dict[str
     if changed:
         # Rows leaving the active state go first: with rows of one learner on both
         # sides, a single statement could meet the unique index mid-way.
-        leaving = [row for row in changed if row.status == INACTIVE]
-        entering = [row for row in changed if row.status == ACTIVE]
-        for rows in (leaving, entering):
+        for rows in (
+            [row for row in changed if row.status == INACTIVE],
+            [row for row in changed if row.status == ACTIVE],
+        ):
             if rows:
-                ProgramCourseEnrollment.objects.bulk_update(
-                    rows, ["status", "course_staff", "course_enrollment", "modified"]
-                )
+                ProgramCourseEnrollment.objects.bulk_update(rows, [*_COURSE_ROW_FIELDS, "modified"])
         _history.record(
             ProgramCourseEnrollment, changed, created=False, actor=context.actor, reason=context.reason, when=now
         )
@@ -403,9 +427,12 @@ def _apply_course_chunk(context: _CourseContext, chunk: list[_Item]) -> dict[str
             ProgramCourseEnrollment, created, created=True, actor=context.actor, reason=context.reason, when=now
         )
 
-    if deactivate_users:
-        release_course_enrollments(course_key, deactivate_users)
+    _course_access.take_back(course_key, leaving)
     return results
+
+
+# What a write may change of an existing program course enrollment.
+_COURSE_ROW_FIELDS = ["status", "course_staff", "course_enrollment", "access_grant", "prior_mode", "prior_is_active"]
 
 
 def active_holders(course_key: CourseKey, learner_refs: Iterable[str]) -> dict[str, int]:
@@ -418,18 +445,3 @@ def active_holders(course_key: CourseKey, learner_refs: Iterable[str]) -> dict[s
             "active_learner_ref", "program_enrollment_id"
         )
     )
-
-
-def release_course_enrollments(course_key: CourseKey, user_ids: Iterable[int]) -> None:
-    """Deactivate the users' course enrollments in ``course_key`` that no active program enrollment backs.
-
-    A course enrollment that another program's active enrollment backs keeps
-    the access that program granted (SPEC section 3.4).
-    """
-    users = set(user_ids)
-    if not users:
-        return
-    still_active = set(active_holders(course_key, {user_ref(user_id) for user_id in users}))
-    released = [user_id for user_id in users if user_ref(user_id) not in still_active]
-    if released:
-        lms_backend().deactivate(course_key, released)

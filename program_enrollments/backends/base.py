@@ -7,7 +7,7 @@ bulk write costs a fixed number of round trips whatever its size.
 from __future__ import annotations
 
 import abc
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from uuid import UUID
 
 from opaque_keys.edx.keys import CourseKey
@@ -57,6 +57,15 @@ class LMSBackend(_Checked, abc.ABC):
     @abc.abstractmethod
     def deactivate(self, course_key: CourseKey, user_ids: Collection[int]) -> None:
         """Deactivate the course enrollments of ``user_ids`` in ``course_key``."""
+
+    @abc.abstractmethod
+    def update_enrollments(self, course_key: CourseKey, changes: Mapping[int, tuple[str | None, bool | None]]) -> None:
+        """Give the users' existing course enrollments in ``course_key`` a mode and/or activity.
+
+        ``changes`` maps a user id to ``(mode, is_active)``; None keeps that part
+        as it is. Used to give back what a program changed (its former mode, its
+        former inactivity) when the program's access is taken away.
+        """
 
     @abc.abstractmethod
     def get_enrollments(self, course_key: CourseKey, user_ids: Collection[int]) -> dict[int, tuple[int, str, bool]]:

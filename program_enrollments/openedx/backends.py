@@ -12,7 +12,7 @@ Platform modules are imported inside the methods (see the package docstring).
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from uuid import UUID
 
 from django.contrib.auth import get_user_model
@@ -150,6 +150,24 @@ class OpenEdxLMSBackend(LMSBackend):
         ).select_related("user")
         for enrollment in enrollments.order_by("user_id"):
             enrollment.deactivate()
+
+    def update_enrollments(self, course_key: CourseKey, changes: Mapping[int, tuple[str | None, bool | None]]) -> None:
+        """Give back a mode and/or activity through ``CourseEnrollment.update_enrollment``.
+
+        The platform's own method: a mode change is announced (``ENROLLMENT_TRACK_UPDATED``)
+        and a deactivation sends the unenrollment signals, as when the learner changes them.
+        """
+        from common.djangoapps.student.models import CourseEnrollment
+
+        wanted = {user_id: change for user_id, change in changes.items() if change != (None, None)}
+        if not wanted:
+            return
+        enrollments = CourseEnrollment.objects.filter(
+            course_id=_course_key(course_key), user_id__in=wanted
+        ).select_related("user")
+        for enrollment in enrollments.order_by("user_id"):
+            mode, is_active = wanted[enrollment.user_id]
+            enrollment.update_enrollment(mode=mode, is_active=is_active)
 
     def get_enrollments(self, course_key: CourseKey, user_ids: Collection[int]) -> dict[int, tuple[int, str, bool]]:
         from common.djangoapps.student.models import CourseEnrollment

@@ -8,7 +8,8 @@ database as the app.
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Iterable, Iterator
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from uuid import UUID
 
 from django.contrib.auth import get_user_model
@@ -88,6 +89,20 @@ class StandaloneLMSBackend(LMSBackend):
         if user_ids:
             CourseEnrollment.objects.filter(course_id=course_key, user_id__in=user_ids, is_active=True).update(
                 is_active=False
+            )
+
+    def update_enrollments(self, course_key: CourseKey, changes: Mapping[int, tuple[str | None, bool | None]]) -> None:
+        from program_enrollments.standalone.lms.models import CourseEnrollment
+
+        # One UPDATE per distinct change (a handful: the former modes), not one per learner.
+        by_change: dict[tuple[str | None, bool | None], list[int]] = defaultdict(list)
+        for user_id, change in changes.items():
+            if change != (None, None):
+                by_change[change].append(user_id)
+        for (mode, is_active), user_ids in by_change.items():
+            values = {"mode": mode, "is_active": is_active}
+            CourseEnrollment.objects.filter(course_id=course_key, user_id__in=user_ids).update(
+                **{name: value for name, value in values.items() if value is not None}
             )
 
     def get_enrollments(self, course_key: CourseKey, user_ids: Collection[int]) -> dict[int, tuple[int, str, bool]]:

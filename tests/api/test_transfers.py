@@ -187,3 +187,101 @@ def test_bad_arguments_raise_before_writing(catalog, learners, kwargs, error):
 def test_unknown_program_raises(catalog):
     with pytest.raises(ProgramDoesNotExist):
         transfer(catalog, ["a"], to_program_uuid="00000000-0000-0000-0000-000000000000")
+
+
+# --- one person, one slot; truthful outcomes ------------------------------------------------------
+
+
+def _active_rows_of(user):
+    return ProgramCourseEnrollment.objects.filter(status="active", course_enrollment__user=user)
+
+
+def test_transfer_into_a_waiting_enrollment_of_the_same_key_links_it_to_the_learner(catalog):
+    """After a per-program link, the target's enrollment of the key is still waiting: the move links it."""
+    user = UserFactory(username="u6")
+    enroll(catalog.CYBERSECURITY, ["Ab-06"])
+    enroll(catalog.OTHER, ["ab-06"])
+    api.link_program_enrollments(program_uuid=catalog.CYBERSECURITY, usernames_by_student_key={"Ab-06": "u6"})
+    enroll_course(catalog.CYBERSECURITY, catalog.SHARED_COURSE, ["Ab-06"])
+
+    statuses, _ = transfer(catalog, ["Ab-06"])
+
+    assert statuses == {"Ab-06": "transferred"}
+    target = ProgramEnrollment.objects.get(program_uuid=catalog.OTHER)
+    assert target.user == user
+    assert [row.program_enrollment_id for row in _active_rows_of(user)] == [target.id]
+    # The same person cannot now be made active through the source again.
+    assert enroll_course(catalog.CYBERSECURITY, catalog.SHARED_COURSE, ["Ab-06"]) == {"Ab-06": "conflicted"}
+    assert _active_rows_of(user).count() == 1
+    assert api.audit_program_enrollments().clean
+
+
+def test_transfer_into_another_organizations_waiting_key_is_refused_unless_sso_proves_it(catalog):
+    user = UserFactory()
+    SSOIdentityFactory(student_key="k-7", user=user)  # GTx
+    enroll(catalog.CYBERSECURITY, ["k-7"])
+    enroll_course(catalog.CYBERSECURITY, catalog.SHARED_COURSE, ["k-7"])
+    api.write_program_enrollments(
+        program_uuid=catalog.MIT,
+        requests=[{"student_key": "K-7", "status": "enrolled", "curriculum_uuid": catalog.MIT_CURRICULUM}],
+        create=True,
+        update=True,
+    )  # MITx's learner "K-7": waiting, perhaps another person
+    before = _active_programs()
+
+    statuses, report = transfer(catalog, ["k-7"], to_program_uuid=catalog.MIT)
+    assert statuses == {"k-7": "illegal-operation"}
+    assert "another organization" in report.outcomes[0].detail
+    assert _active_programs() == before
+
+    SSOIdentityFactory(student_key="K-7", organization_key="MITx", user=user)  # links MITx's waiting learner
+    statuses, _ = transfer(catalog, ["k-7"], to_program_uuid=catalog.MIT)
+    assert statuses == {"k-7": "transferred"}
+    assert _active_rows_of(user).get().program_enrollment.program_uuid == catalog.MIT
+
+
+def test_user_already_in_the_target_under_another_key_is_decided_up_front(catalog, caplog):
+    user = UserFactory()
+    SSOIdentityFactory(student_key="Ab-04", user=user)
+    SSOIdentityFactory(student_key="Cd-04", user=user)
+    enroll(catalog.OTHER, ["Ab-04"])
+    enroll(catalog.ANALYTICS, ["Cd-04"])
+    enroll_course(catalog.ANALYTICS, catalog.ANALYTICS_COURSE, ["Cd-04"])
+    before = _active_programs()
+    caplog.set_level("INFO", logger="program_enrollments.api._batches")
+
+    statuses, report = transfer(catalog, ["Cd-04"], from_program_uuid=catalog.ANALYTICS)
+
+    assert statuses == {"Cd-04": "user-already-enrolled"}
+    assert "under another student key" in report.outcomes[0].detail
+    assert _active_programs() == before
+    assert not caplog.records, [record.getMessage() for record in caplog.records]
+
+
+def test_waiting_learner_moved_into_a_new_target_is_linked_when_the_sso_identity_is_known(catalog):
+    """A MITx learner, still waiting there, moves into a GTx program where the key's SSO identity is known."""
+    api.write_program_enrollments(
+        program_uuid=catalog.MIT,
+        requests=[{"student_key": "w-5", "status": "enrolled", "curriculum_uuid": catalog.MIT_CURRICULUM}],
+        create=True,
+        update=True,
+    )
+    api.write_program_course_enrollments(
+        program_uuid=catalog.MIT,
+        course_key=catalog.SHARED_COURSE,
+        requests=[{"student_key": "w-5", "status": "active"}],
+        create=True,
+        update=True,
+    )
+    user = UserFactory()
+    SSOIdentityFactory(student_key="W-5", user=user)  # at GTx
+
+    statuses, _ = transfer(catalog, ["w-5"], from_program_uuid=catalog.MIT, to_program_uuid=catalog.CYBERSECURITY)
+
+    assert statuses == {"w-5": "transferred"}
+    target = ProgramEnrollment.objects.get(program_uuid=catalog.CYBERSECURITY)
+    assert target.user == user
+    row = target.program_course_enrollments.get()
+    assert row.status == "active" and row.course_enrollment.user == user and row.course_enrollment.is_active
+    assert row.access_grant == "created"
+    assert api.audit_program_enrollments().clean

@@ -112,7 +112,7 @@ def test_sso_identity_of_another_organization_is_not_used(catalog):
     assert ProgramEnrollment.objects.get().user is None
 
 
-def test_account_already_in_the_program_under_another_key_is_conflict(catalog):
+def test_account_already_in_the_program_under_another_key_is_user_already_enrolled(catalog):
     identity = SSOIdentityFactory(student_key="new-key")
     ProgramEnrollment.objects.create(
         user=identity.user,
@@ -121,7 +121,19 @@ def test_account_already_in_the_program_under_another_key_is_conflict(catalog):
         curriculum_uuid=catalog.CYBERSECURITY_CURRICULUM,
         status="enrolled",
     )
-    assert enroll(catalog.CYBERSECURITY, ["new-key"]) == {"new-key": "conflict"}
+    assert enroll(catalog.CYBERSECURITY, ["new-key"]) == {"new-key": "user-already-enrolled"}
+
+
+def test_two_keys_of_one_account_in_one_request_are_duplicated_without_a_retry(catalog, caplog):
+    """Decided set-wise: the database never refuses the chunk, so nothing is retried."""
+    user = UserFactory()
+    SSOIdentityFactory(student_key="first-key", user=user)
+    SSOIdentityFactory(student_key="second-key", user=user)
+    caplog.set_level("INFO", logger="program_enrollments.api._batches")
+    result = enroll(catalog.CYBERSECURITY, ["first-key", "other", "second-key"])
+    assert result == {"first-key": "duplicated", "other": "enrolled", "second-key": "duplicated"}
+    assert list(ProgramEnrollment.objects.values_list("external_user_key", flat=True)) == ["other"]
+    assert not caplog.records, [record.getMessage() for record in caplog.records]
 
 
 @pytest.mark.parametrize(
@@ -365,3 +377,69 @@ def test_course_history_records_every_status_change(catalog, waiting):
         ProgramCourseEnrollment.history.order_by("history_date").values_list("status", "history_change_reason")
     )
     assert history == [("active", "upload 1"), ("inactive", "upload 2")]
+
+
+# --- inactive writes take back only what a program gave ------------------------------------------
+
+
+def _course_enrollment(user, course):
+    enrollment = CourseEnrollment.objects.get(user=user, course_id=course)
+    return enrollment.mode, enrollment.is_active
+
+
+@pytest.mark.parametrize(
+    "before, granted, while_active, after_inactive",
+    [
+        # Bought independently: the program changes nothing and takes nothing back.
+        (("verified", True), "none", ("verified", True), ("verified", True)),
+        (("professional", True), "none", ("professional", True), ("professional", True)),
+        # Upgraded by the program: the former mode comes back, the learner keeps their own access.
+        (("audit", True), "changed", ("masters", True), ("audit", True)),
+        # Reactivated by the program: inactive again afterwards, in the former mode.
+        (("audit", False), "changed", ("masters", True), ("audit", False)),
+        (("verified", False), "changed", ("verified", True), ("verified", False)),
+        # Created by the program: deactivated.
+        (None, "created", ("masters", True), ("masters", False)),
+    ],
+)
+def test_inactive_takes_back_only_what_the_program_gave(
+    catalog, realized, before, granted, while_active, after_inactive
+):
+    user = realized["r1"]
+    if before is not None:
+        CourseEnrollmentFactory(user=user, course_id=catalog.SHARED_COURSE, mode=before[0], is_active=before[1])
+
+    assert enroll_course(catalog.CYBERSECURITY, catalog.SHARED_COURSE, ["r1"]) == {"r1": "active"}
+    row = ProgramCourseEnrollment.objects.get()
+    assert row.access_grant == granted
+    if granted == "changed":
+        assert (row.prior_mode, row.prior_is_active) == before
+    assert _course_enrollment(user, catalog.SHARED_COURSE) == while_active
+    # Writing active again changes nothing of what was recorded.
+    enroll_course(catalog.CYBERSECURITY, catalog.SHARED_COURSE, ["r1"])
+    assert ProgramCourseEnrollment.objects.get().access_grant == granted
+
+    assert enroll_course(catalog.CYBERSECURITY, catalog.SHARED_COURSE, ["r1"], status="inactive") == {"r1": "inactive"}
+    assert _course_enrollment(user, catalog.SHARED_COURSE) == after_inactive
+    assert api.audit_program_enrollments().clean
+
+
+def test_a_new_inactive_row_leaves_the_learners_own_course_enrollment_alone(catalog, realized):
+    user = realized["r1"]
+    CourseEnrollmentFactory(user=user, course_id=catalog.SHARED_COURSE, mode="verified", is_active=True)
+    assert enroll_course(catalog.CYBERSECURITY, catalog.SHARED_COURSE, ["r1"], status="inactive") == {"r1": "inactive"}
+    assert _course_enrollment(user, catalog.SHARED_COURSE) == ("verified", True)
+    assert ProgramCourseEnrollment.objects.get().access_grant == "none"
+
+
+def test_a_transfer_moves_what_was_granted_with_the_access(catalog, realized):
+    user = realized["r1"]
+    CourseEnrollmentFactory(user=user, course_id=catalog.SHARED_COURSE, mode="audit", is_active=True)
+    enroll_course(catalog.CYBERSECURITY, catalog.SHARED_COURSE, ["r1"])
+    api.transfer_program_enrollments(
+        from_program_uuid=catalog.CYBERSECURITY, to_program_uuid=catalog.OTHER, student_keys=["r1"]
+    )
+    moved = ProgramCourseEnrollment.objects.get(program_enrollment__program_uuid=catalog.OTHER)
+    assert (moved.access_grant, moved.prior_mode, moved.prior_is_active) == ("changed", "audit", True)
+    enroll_course(catalog.OTHER, catalog.SHARED_COURSE, ["r1"], status="inactive")
+    assert _course_enrollment(user, catalog.SHARED_COURSE) == ("audit", True)

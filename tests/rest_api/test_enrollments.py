@@ -190,3 +190,55 @@ def test_oversized_body_is_413(catalog, staff, settings):
     body = json.dumps(items([f"k{i}" for i in range(50)]))
     response = staff.client.put(PROGRAM, body, content_type="application/json", **staff.headers)
     assert response.status_code == 413
+
+
+@pytest.mark.parametrize("url", [PROGRAM, course_url()])
+def test_invisible_characters_in_a_key_are_400_naming_the_item(catalog, staff, url):
+    body = items(["fine", "zero\u200bwidth"]) if url == PROGRAM else course_items(["fine", "zero\u200bwidth"])
+    response = staff.put(url, body)
+    assert response.status_code == 400, response.content
+    message = response.json()["developer_message"]
+    assert "item 1: student_key: must not contain" in message and "U+200B ZERO WIDTH SPACE" in message, message
+    assert not ProgramEnrollment.objects.exists() and not ProgramCourseEnrollment.objects.exists()
+
+
+def test_a_key_too_long_once_folded_is_400(catalog, staff):
+    response = staff.put(PROGRAM, items(["ß" * 128]))
+    assert response.status_code == 400 and "once case-folded" in response.json()["developer_message"]
+    assert not ProgramEnrollment.objects.exists()
+
+
+def test_a_lost_database_is_a_json_503_to_retry(catalog, staff):
+    from unittest import mock
+
+    from django.db import OperationalError
+
+    with mock.patch(
+        "program_enrollments.api.write_program_enrollments", side_effect=OperationalError("server closed the connection")
+    ):
+        response = staff.put(PROGRAM, items(["a"]))
+    assert response.status_code == 503, response.content
+    assert response["Content-Type"] == "application/json"
+    assert response["Retry-After"] == "5"
+    assert response.json()["error_code"] == "database_unavailable"
+
+
+def test_authentication_that_fails_because_the_database_is_gone_is_503_not_401(catalog, staff):
+    from unittest import mock
+
+    from rest_framework.exceptions import AuthenticationFailed
+
+    with (
+        mock.patch(
+            "edx_rest_framework_extensions.auth.jwt.authentication.JwtAuthentication.authenticate",
+            side_effect=AuthenticationFailed("User retrieval failed."),
+        ),
+        mock.patch("program_enrollments.rest_api.v1.views._database_reachable", return_value=False),
+    ):
+        response = staff.get(PROGRAM)
+    assert response.status_code == 503 and response.json()["error_code"] == "database_unavailable"
+    with mock.patch(
+        "edx_rest_framework_extensions.auth.jwt.authentication.JwtAuthentication.authenticate",
+        side_effect=AuthenticationFailed("Invalid token."),
+    ):
+        assert staff.get(PROGRAM).status_code == 401  # with the database up, a refused token stays a 401

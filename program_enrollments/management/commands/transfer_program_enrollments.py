@@ -21,7 +21,7 @@ from program_enrollments import api
 from program_enrollments.constants import STUDENT_KEY_MAX_LENGTH, ProgramEnrollmentStatus, TransferStatus
 from program_enrollments.data import TransferOutcome
 from program_enrollments.exceptions import ProgramEnrollmentsError
-from program_enrollments.identity import normalize_student_key
+from program_enrollments.identity import normalize_student_key, student_key_problem
 from program_enrollments.management.spreadsheet_csv import SpreadsheetSafeWriter
 
 STUDENT_KEY_COLUMN = "student_key"
@@ -216,15 +216,15 @@ def _check_learners_file(path: Path) -> int:
         problem = None
         if not student_key.strip():
             problem = f"line {line}: blank student_key"
-        elif len(student_key) > STUDENT_KEY_MAX_LENGTH:
-            problem = f"line {line}: student_key longer than {STUDENT_KEY_MAX_LENGTH} characters"
-        elif "\0" in student_key:
-            # PostgreSQL cannot store NUL characters; the learner would fail as internal-error.
-            problem = f"line {line}: student_key contains a NUL character"
+        elif (refusal := student_key_problem(student_key, STUDENT_KEY_MAX_LENGTH)) is not None:
+            problem = f"line {line}: {refusal}"
         else:
             earlier = first_line.setdefault(normalize_student_key(student_key), line)
             if earlier != line:
-                problem = f"line {line}: student_key {student_key!r} repeats line {earlier} (case is ignored)"
+                problem = (
+                    f"line {line}: student_key {student_key!r} repeats line {earlier} "
+                    "(case, width and Unicode normalization are ignored)"
+                )
         if problem is not None:
             problem_count += 1
             if len(problems) < MAX_PROBLEMS_SHOWN:

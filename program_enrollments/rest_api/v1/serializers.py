@@ -3,6 +3,7 @@
 from rest_framework import serializers
 
 from program_enrollments.constants import STUDENT_KEY_MAX_LENGTH
+from program_enrollments.identity import student_key_problem
 
 
 class StrictCharField(serializers.CharField):
@@ -23,8 +24,22 @@ class StrictBooleanField(serializers.BooleanField):
         return data
 
 
+class StudentKeyField(StrictCharField):
+    """A student key the app can store and compare (see ``identity.student_key_problem``)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(max_length=STUDENT_KEY_MAX_LENGTH, allow_blank=False, trim_whitespace=False, **kwargs)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        problem = student_key_problem(value, STUDENT_KEY_MAX_LENGTH)
+        if problem is not None:
+            raise serializers.ValidationError(problem.removeprefix("student_key "))
+        return value
+
+
 def _student_key():
-    return StrictCharField(max_length=STUDENT_KEY_MAX_LENGTH, allow_blank=False, trim_whitespace=False)
+    return StudentKeyField()
 
 
 class ProgramEnrollmentItemSerializer(serializers.Serializer):
@@ -38,11 +53,6 @@ class ProgramEnrollmentItemSerializer(serializers.Serializer):
         super().__init__(*args, **kwargs)
         self.fields["curriculum_uuid"].required = curriculum_required
 
-    def validate_student_key(self, value):
-        if not value.strip():
-            raise serializers.ValidationError("This field may not be blank.")
-        return value
-
 
 class CourseEnrollmentItemSerializer(serializers.Serializer):
     """One learner of a program course enrollment write."""
@@ -50,11 +60,6 @@ class CourseEnrollmentItemSerializer(serializers.Serializer):
     student_key = _student_key()
     status = StrictCharField(max_length=32, help_text="active or inactive")
     course_staff = StrictBooleanField(required=False, help_text="Grant the learner the course staff role.")
-
-    def validate_student_key(self, value):
-        if not value.strip():
-            raise serializers.ValidationError("This field may not be blank.")
-        return value
 
 
 class TransferSerializer(serializers.Serializer):

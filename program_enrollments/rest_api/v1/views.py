@@ -6,13 +6,14 @@ import logging
 from functools import cached_property
 
 from django.core.exceptions import RequestDataTooBig
+from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, inline_serializer
 from opaque_keys import InvalidKeyError
 from opaque_keys.edx.keys import CourseKey
 from rest_framework import serializers, status
-from rest_framework.exceptions import ParseError, PermissionDenied
+from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated, ParseError, PermissionDenied
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -59,12 +60,38 @@ ERROR = inline_serializer(
 )
 
 
-def _error(http_status: int, message: str, code: str | None = None, **extra) -> Response:
+def _error(http_status: int, message: str, code: str | None = None, *, headers=None, **extra) -> Response:
     body = {"developer_message": message}
     if code:
         body["error_code"] = code
     body.update(extra)
-    return Response(body, status=http_status)
+    return Response(body, status=http_status, headers=headers)
+
+
+# Seconds a client should wait before retrying while the database is unreachable.
+DATABASE_RETRY_AFTER = 5
+
+
+def _database_unavailable() -> Response:
+    return _error(
+        status.HTTP_503_SERVICE_UNAVAILABLE,
+        "The database is unavailable (restarting or unreachable); nothing was changed by this request "
+        "unless its learners are reported. Retry shortly.",
+        "database_unavailable",
+        headers={"Retry-After": str(DATABASE_RETRY_AFTER)},
+    )
+
+
+def _database_reachable() -> bool:
+    """Whether a trivial query succeeds now (after an error, Django opens a new connection)."""
+    try:
+        if not connection.is_usable():
+            connection.close()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return True
+    except DatabaseError:
+        return False
 
 
 def _outcome_response(results: dict[str, str], successes) -> Response:
@@ -93,7 +120,22 @@ def _describe(errors) -> str:
     return "; ".join(parts)
 
 
-class _ProgramView(APIView):
+class _APIView(APIView):
+    """The v1 views' base: a lost database is answered with a JSON 503."""
+
+    def handle_exception(self, exc):
+        # A lost database (a restart, a dropped connection) is the service's trouble, not the
+        # caller's: a JSON 503 to retry, never an HTML 500, nor a 401 because authentication
+        # could not read the token's user.
+        if isinstance(exc, (OperationalError, InterfaceError)):
+            log.warning("Database unavailable during %s %s: %s", self.request.method, self.request.path, exc)
+            return _database_unavailable()
+        if isinstance(exc, (AuthenticationFailed, NotAuthenticated)) and not _database_reachable():
+            return _database_unavailable()
+        return super().handle_exception(exc)
+
+
+class _ProgramView(_APIView):
     """Common ground: authentication, the program of the URL, and reading a write request's body."""
 
     authentication_classes = ConfiguredAuthenticationClasses()
@@ -411,7 +453,7 @@ class ProgramTransfersView(_ProgramView):
         return _outcome_response(results, TRANSFER_SUCCESSES)
 
 
-class LearnerView(APIView):
+class LearnerView(_APIView):
     """Every program and course enrollment of one learner, and which program holds each course's active slot."""
 
     authentication_classes = ConfiguredAuthenticationClasses()
