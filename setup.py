@@ -42,7 +42,8 @@ setup(
     python_requires=">=3.11",
     install_requires=load_requirements("requirements/base.in"),
     extras_require={
-        "standalone": ["dj-database-url", "psycopg[binary]"],
+        # What the standalone host needs beyond the app (requirements/host.in).
+        "standalone": ["dj-database-url", "psycopg[binary]", "django-oauth-toolkit", "django-ratelimit"],
     },
     entry_points={
         # A name of its own: Open edX's built-in app is the entry point "program_enrollments",

@@ -1,9 +1,9 @@
 """Production settings of the standalone host: an example to copy and adapt.
 
 Put this file on the Python path and run with ``DJANGO_SETTINGS_MODULE=production_settings`` behind
-a reverse proxy that terminates HTTPS, sets ``X-Forwarded-Proto`` and serves ``STATIC_ROOT`` at
-``STATIC_URL`` (``manage.py collectstatic``). ``manage.py check --deploy`` is clean under it
-(tests/standalone/test_settings.py runs it).
+a reverse proxy that terminates HTTPS, sets ``X-Forwarded-Proto``, appends the client's address to
+``X-Forwarded-For`` and serves ``STATIC_ROOT`` at ``STATIC_URL`` (``manage.py collectstatic``).
+``manage.py check --deploy`` is clean under it (tests/standalone/test_settings.py runs it).
 """
 
 import os
@@ -31,6 +31,11 @@ CSRF_COOKIE_SECURE = True
 SECURE_HSTS_SECONDS = 31_536_000
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
+
+# The token endpoint counts failed attempts per client address: the proxy's last X-Forwarded-For entry,
+# not the proxy's own address (docs/host_integration.rst, "Token endpoint limits"). With several worker
+# processes, also point CACHES at a shared cache there.
+RATELIMIT_IP_META_KEY = "program_enrollments.standalone.oauth.throttling.address_behind_proxy"
 
 # API clients use the client-credentials grant only: the OAuth 2.0 Security BCP (RFC 9700) behaviour
 # of django-oauth-toolkit costs them nothing (no redirects, no refresh tokens, tokens in headers).

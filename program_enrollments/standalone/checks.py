@@ -1,9 +1,13 @@
-"""System checks of the standalone host (ids ``standalone.E00x``): no development secret outside development."""
+"""System checks of the standalone host (ids ``standalone.E00x``): no development secret outside development,
+token endpoint limits that can be read."""
+
+import re
 
 from django.conf import settings
 from django.core import checks
 
 from program_enrollments.standalone import development
+from program_enrollments.standalone.oauth import throttling
 
 
 def development_secret_errors() -> list[checks.Error]:
@@ -49,3 +53,23 @@ def check_development_secrets_for_deployment(app_configs=None, **kwargs):
     if not settings.DEBUG:
         return []
     return development_secret_errors()
+
+
+# django-ratelimit's rates: a count, then a period in seconds, minutes, hours or days with an optional multiplier.
+_RATE = re.compile(r"[1-9]\d*/([1-9]\d*)?[smhd]?")
+
+
+@checks.register()
+def check_token_endpoint_throttle(app_configs=None, **kwargs):
+    errors = []
+    for name, rate in throttling.limits().items():
+        if rate is not None and not (isinstance(rate, str) and _RATE.fullmatch(rate)):
+            errors.append(
+                checks.Error(
+                    f"{throttling.SETTING}[{name!r}] is {rate!r}, which is not a rate of failed attempts.",
+                    hint='Write "<count>/<period>", for example "10/5m" (ten in five minutes; s, m, h or d), '
+                    "or None for no limit.",
+                    id="standalone.E003",
+                )
+            )
+    return errors

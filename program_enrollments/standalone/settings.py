@@ -165,8 +165,27 @@ OAUTH2_PROVIDER = {
     },
     "DEFAULT_SCOPES": ["program_enrollments:read", "program_enrollments:write"],
     "ACCESS_TOKEN_EXPIRE_SECONDS": JWT_AUTH["JWT_EXPIRATION_SECONDS"],
+    # Checks client secrets at one cost whatever the client id, and refuses malformed ones with a 401.
+    "OAUTH2_VALIDATOR_CLASS": "program_enrollments.standalone.oauth.validators.TokenEndpointValidator",
 }
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+
+# Failed attempts at /oauth2/access_token allowed per client id and per client address, counted in the
+# cache below (program_enrollments/standalone/oauth/throttling.py); "<count>/<period>", None for no limit.
+TOKEN_ENDPOINT_THROTTLE = {
+    "FAILURES_PER_CLIENT": os.environ.get("PROGRAM_ENROLLMENTS_TOKEN_FAILURES_PER_CLIENT", "10/5m"),
+    "FAILURES_PER_ADDRESS": os.environ.get("PROGRAM_ENROLLMENTS_TOKEN_FAILURES_PER_ADDRESS", "30/5m"),
+}
+
+# Each process has its own counters in this cache, which needs no setup. Several processes (gunicorn
+# workers, several servers) share the limits only through a shared cache such as Redis
+# (docs/host_integration.rst). Room for the counters of many client ids: a full cache drops entries.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "OPTIONS": {"MAX_ENTRIES": 10_000},
+    }
+}
 
 # The debug page hides DATABASE_URL and passwords written into URLs, as well as Django's patterns.
 DEFAULT_EXCEPTION_REPORTER_FILTER = "program_enrollments.standalone.exception_reports.ExceptionReporterFilter"
@@ -184,5 +203,9 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "loggers": {"program_enrollments": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")}},
+    "loggers": {
+        "program_enrollments": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+        # A server error is logged with its traceback whatever DEBUG says (Django logs it only with DEBUG).
+        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+    },
 }

@@ -139,3 +139,44 @@ def test_the_debug_page_hides_database_passwords():
     assert "redis://worker:********************@cache.example.org" in page
     databases = get_default_exception_reporter_filter().get_safe_settings()["DATABASES"]
     assert databases["default"]["PASSWORD"] == "********************"
+
+
+def test_the_token_endpoint_limits_have_defaults_and_environment_variables(monkeypatch, tmp_path):
+    assert _settings_under(monkeypatch, tmp_path)["TOKEN_ENDPOINT_THROTTLE"] == {
+        "FAILURES_PER_CLIENT": "10/5m",
+        "FAILURES_PER_ADDRESS": "30/5m",
+    }
+    configured = _settings_under(
+        monkeypatch,
+        tmp_path,
+        PROGRAM_ENROLLMENTS_TOKEN_FAILURES_PER_CLIENT="5/15m",
+        PROGRAM_ENROLLMENTS_TOKEN_FAILURES_PER_ADDRESS="100/h",
+    )
+    assert configured["TOKEN_ENDPOINT_THROTTLE"] == {"FAILURES_PER_CLIENT": "5/15m", "FAILURES_PER_ADDRESS": "100/h"}
+
+
+def test_the_failure_counters_need_no_cache_server_by_default(monkeypatch, tmp_path):
+    caches = _settings_under(monkeypatch, tmp_path)["CACHES"]
+    assert caches["default"]["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache"
+
+
+@pytest.mark.parametrize(
+    "rate, valid",
+    [
+        ("10/5m", True),
+        ("30/h", True),
+        ("3/30s", True),
+        (None, True),
+        ("ten/5m", False),
+        ("10/5 minutes", False),
+        ("0/5m", False),
+        (10, False),
+    ],
+)
+def test_a_token_endpoint_limit_that_is_not_a_rate_is_named(rate, valid):
+    with override_settings(TOKEN_ENDPOINT_THROTTLE={"FAILURES_PER_CLIENT": rate}):
+        messages = [m for m in checks.run_checks() if m.id == "standalone.E003"]
+    if valid:
+        assert messages == []
+    else:
+        assert [("FAILURES_PER_CLIENT" in m.msg, bool(m.hint)) for m in messages] == [(True, True)]

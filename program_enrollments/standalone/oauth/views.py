@@ -1,13 +1,42 @@
-"""``/oauth2/access_token``: OAuth2 tokens, as JWTs when asked with ``token_type=jwt`` (as the Open edX LMS does)."""
+"""``/oauth2/access_token``: OAuth2 tokens, as JWTs when asked with ``token_type=jwt`` (as the Open edX LMS does).
+
+Client credentials only. Failed attempts are throttled (``throttling``), client secrets are checked
+at one cost whatever the client id (``validators``), and every refusal is a JSON OAuth2 error
+(4xx), whatever the request carries.
+"""
 
 import json
 
+from django.core.exceptions import BadRequest, RequestDataTooBig, SuspiciousOperation
 from django.http import JsonResponse
+from django.http.multipartparser import MultiPartParserError
+from django.utils.decorators import method_decorator
+from django.views.decorators.debug import sensitive_post_parameters
 from oauth2_provider.models import AccessToken
 from oauth2_provider.views import TokenView
 
+from program_enrollments.standalone.oauth import throttling
 from program_enrollments.standalone.oauth.standing import application_standing
 from program_enrollments.standalone.oauth.tokens import issue_jwt
+
+_NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+def _oauth_error(status, error, description, headers=None):
+    return JsonResponse(
+        {"error": error, "error_description": description}, status=status, headers={**_NO_STORE, **(headers or {})}
+    )
+
+
+def _unreadable_body(request):
+    """The 4xx answer to a body Django cannot read as a form (too large, too many fields, broken), else None."""
+    try:
+        request.POST  # noqa: B018 - parsed here, so that its errors are the client's
+    except RequestDataTooBig:
+        return _oauth_error(413, "invalid_request", "The request body is too large.")
+    except (SuspiciousOperation, BadRequest, MultiPartParserError):
+        return _oauth_error(400, "invalid_request", "The request body is not a readable form.")
+    return None
 
 
 def _refusal(token):
@@ -22,7 +51,30 @@ def _refusal(token):
 
 
 class AccessTokenView(TokenView):
+    # From the start: the toolkit hides the secret only once its own code runs.
+    @method_decorator(sensitive_post_parameters("client_secret", "password"))
     def post(self, request, *args, **kwargs):
+        wait = throttling.retry_after(request)
+        if wait is not None:
+            return _oauth_error(
+                429,
+                "slow_down",
+                f"Too many failed attempts; try again in {wait} seconds.",
+                headers={"Retry-After": str(wait)},
+            )
+        response = self._token_response(request, *args, **kwargs)
+        if 400 <= response.status_code < 500:
+            throttling.record_failure(request)
+        return response
+
+    def _token_response(self, request, *args, **kwargs):
+        unreadable = _unreadable_body(request)
+        if unreadable is not None:
+            return unreadable
+        # The host's applications use the client-credentials grant only (docs/tokens.rst); the toolkit's
+        # other grants are not offered (its device-code branch answered a 500 without device_code).
+        if request.POST.get("grant_type") != "client_credentials":
+            return _oauth_error(400, "unsupported_grant_type", "Only the client_credentials grant is supported.")
         response = super().post(request, *args, **kwargs)
         if response.status_code != 200:
             return response
@@ -33,15 +85,13 @@ class AccessTokenView(TokenView):
         refusal = _refusal(token)
         if refusal is not None:
             token.delete()  # a plain Bearer token must not outlive the refusal either
-            return JsonResponse({"error": "invalid_client", "error_description": refusal}, status=401)
+            return _oauth_error(401, "invalid_client", refusal)
         if request.POST.get("token_type", "").lower() != "jwt":
             return response
         application = token.application
         user = token.user or application.user
         if user is None:
-            return JsonResponse(
-                {"error": "invalid_client", "error_description": "The application has no service user."}, status=400
-            )
+            return _oauth_error(400, "invalid_client", "The application has no service user.")
         access = getattr(application, "access", None)
         scopes = token.scope.split()
         filters = []
@@ -64,4 +114,4 @@ class AccessTokenView(TokenView):
             "expires_in": data["expires_in"],
             "scope": " ".join(scopes),
         }
-        return JsonResponse(body, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
+        return JsonResponse(body, headers=_NO_STORE)
