@@ -202,6 +202,13 @@ class BuiltinData:
         }
 
 
+@pytest.fixture(autouse=True)
+def _latest_schema_afterwards():
+    """Leave the database at the app's latest migration, as the other tests expect it."""
+    yield
+    _migrate(LATEST)
+
+
 @pytest.fixture
 def adopted_schema_check():
     """The schema of the app's tables as a fresh database has them (the test database's)."""

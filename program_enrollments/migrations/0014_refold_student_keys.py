@@ -76,8 +76,11 @@ def refold(apps, schema_editor):
             .values_list("id", "external_user_key")
         )
         if len(members) + len(others) > 1:
-            listed = ", ".join(f"{row_id} ({key!r})" for row_id, key in [*members, *others])
-            problems.append(f"program {program_uuid}: program enrollments {listed} are one student key")
+            listed = ", ".join(f"{row_id} ({key!r})" for row_id, key in sorted([*members, *others]))
+            problems.append(
+                f"program {program_uuid}: program enrollments {listed} are one student key "
+                "(keep one: delete the others or correct their student key)"
+            )
     if new_refs:
         active = defaultdict(list)
         for row_id, pe_id, course_key in (
@@ -96,12 +99,15 @@ def refold(apps, schema_editor):
         for (_ref, course_key), members in active.items():
             if len(members) > 1:
                 listed = ", ".join(str(row_id) for row_id in sorted(members))
-                problems.append(f"{course_key}: program course enrollments {listed} are one learner, all active")
+                problems.append(
+                    f"{course_key}: program course enrollments {listed} are one learner, all active "
+                    "(make all but one inactive)"
+                )
     if problems:
         raise RuntimeError(
             "Student keys now compare as people read them (NFKC with case folding), and these rows become "
-            "one learner twice. Make one row of each group inactive, or give it a corrected student key, "
-            "in the admin, then migrate again:\n  " + "\n  ".join(problems)
+            "one learner twice. Nothing was changed; resolve each group in the admin, then migrate again:\n  "
+            + "\n  ".join(problems)
         )
 
     # 4. Write: the trigger copies each new learner_ref to the program course enrollments.

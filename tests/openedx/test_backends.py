@@ -213,6 +213,27 @@ def test_deactivate_goes_through_the_platform(signals_sent):
     assert unenrolled == [active]
 
 
+def test_update_enrollments_gives_back_a_mode_and_an_activity_through_the_platform(signals_sent):
+    from common.djangoapps.student.models import CourseEnrollment
+
+    key = lms.course(COURSE)
+    upgraded, reactivated, untouched = lms.user(), lms.user(), lms.user()
+    CourseEnrollment.enroll(upgraded, key, mode="masters")
+    CourseEnrollment.enroll(reactivated, key, mode="masters")
+    CourseEnrollment.enroll(untouched, key, mode="masters")
+    signals_sent.clear()
+
+    OpenEdxLMSBackend().update_enrollments(
+        key, {upgraded.id: ("audit", None), reactivated.id: (None, False), untouched.id: (None, None)}
+    )
+
+    assert (_enrollment(upgraded).mode, _enrollment(upgraded).is_active) == ("audit", True)
+    assert (_enrollment(reactivated).mode, _enrollment(reactivated).is_active) == ("masters", False)
+    assert (_enrollment(untouched).mode, _enrollment(untouched).is_active) == ("masters", True)
+    names = [name for name, _kwargs in signals_sent]
+    assert "ENROLLMENT_TRACK_UPDATED" in names and "UNENROLL_DONE" in names
+
+
 def test_get_enrollments_and_the_masters_scan(django_assert_num_queries):
     from common.djangoapps.student.models import CourseEnrollment
 

@@ -6,14 +6,14 @@ import logging
 from functools import cached_property
 
 from django.core.exceptions import RequestDataTooBig
-from django.db import DatabaseError, InterfaceError, OperationalError, connection
+from django.db import InterfaceError, OperationalError, connection
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, inline_serializer
 from opaque_keys import InvalidKeyError
 from opaque_keys.edx.keys import CourseKey
 from rest_framework import serializers, status
-from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated, ParseError, PermissionDenied
+from rest_framework.exceptions import ParseError, PermissionDenied
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -82,16 +82,45 @@ def _database_unavailable() -> Response:
     )
 
 
-def _database_reachable() -> bool:
-    """Whether a trivial query succeeds now (after an error, Django opens a new connection)."""
+def _drop_lost_connection() -> None:
+    """Forget this thread's lost database connection, so that its next query connects afresh.
+
+    Django drops a broken connection at the end of a request only when the error went through
+    its own wrapper, and a failure while leaving a transaction (the server gone as autocommit is
+    restored) can leave the connection marked as inside a broken transaction for good: every
+    later request of the thread (a kept-alive HTTP connection) would fail. Outside a transaction
+    of the caller (``ATOMIC_REQUESTS``, left to its owner), the marks are cleared and the
+    connection closed; the next query reconnects with the settings' autocommit.
+    """
+    if connection.atomic_blocks:
+        return
+    connection.in_atomic_block = False
+    connection.needs_rollback = False
+    connection.closed_in_transaction = False
     try:
-        if not connection.is_usable():
-            connection.close()
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-        return True
-    except DatabaseError:
-        return False
+        connection.close()
+    except Exception:  # noqa: BLE001 - the connection is already gone
+        log.debug("Closing the lost database connection failed.", exc_info=True)
+        connection.connection = None
+
+
+def _database_failure(exc: BaseException) -> bool:
+    """Whether ``exc`` is, or was raised while handling, a lost database connection.
+
+    Authentication classes turn a failed user lookup into ``AuthenticationFailed``
+    (edx-drf-extensions: "User retrieval failed"); the database error is its cause.
+    """
+    # The driver's own classes too: an error raised outside Django's wrapper (closing a
+    # cursor, say) reaches the caller unwrapped.
+    driver = connection.Database
+    lost = (OperationalError, InterfaceError, driver.OperationalError, driver.InterfaceError)
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, lost):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 def _outcome_response(results: dict[str, str], successes) -> Response:
@@ -127,10 +156,9 @@ class _APIView(APIView):
         # A lost database (a restart, a dropped connection) is the service's trouble, not the
         # caller's: a JSON 503 to retry, never an HTML 500, nor a 401 because authentication
         # could not read the token's user.
-        if isinstance(exc, (OperationalError, InterfaceError)):
-            log.warning("Database unavailable during %s %s: %s", self.request.method, self.request.path, exc)
-            return _database_unavailable()
-        if isinstance(exc, (AuthenticationFailed, NotAuthenticated)) and not _database_reachable():
+        if _database_failure(exc):
+            log.warning("Database unavailable during %s %s: %r", self.request.method, self.request.path, exc)
+            _drop_lost_connection()
             return _database_unavailable()
         return super().handle_exception(exc)
 
