@@ -7,6 +7,8 @@ changed is recorded on the program course enrollment (``access_grant``,
 back exactly that: a course enrollment the program created is deactivated, one
 it upgraded or reactivated gets its former mode and activity back, and one the
 learner held on their own (a paid mode bought independently) is left as it is.
+An active ``masters`` course enrollment found in place counts as a program's
+(only programs give that mode): the program holding it takes it back.
 """
 
 from __future__ import annotations
@@ -57,6 +59,10 @@ def grant(course_key: CourseKey, user_ids: Collection[int]) -> dict[int, Grant]:
             grants[user_id] = Grant(
                 enrollment_id, CourseAccessGrant.CHANGED, prior_mode=mode, prior_is_active=is_active
             )
+        elif mode == MASTERS_MODE:
+            # Only a program gives masters access: one that another program's row gave (a row that
+            # lost its slot to this one on linking, say) is taken back by the program holding it last.
+            grants[user_id] = Grant(enrollment_id, CourseAccessGrant.CREATED)
         else:
             grants[user_id] = Grant(enrollment_id, CourseAccessGrant.NONE)
     return grants

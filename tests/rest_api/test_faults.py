@@ -141,9 +141,9 @@ class ServerProcess:
             if self.process.poll() is not None:
                 raise AssertionError(f"the server exited with {self.process.returncode}:\n{self.log()}")
             try:
-                requests.get(self.url + "/oauth2/access_token", timeout=1)
+                requests.get(self.url + "/oauth2/access_token", timeout=5)
                 return self
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or still starting on a busy machine
                 time.sleep(0.1)
         raise AssertionError(f"the server did not start:\n{self.log()}")
 
