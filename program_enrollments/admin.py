@@ -10,7 +10,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -186,6 +186,27 @@ class TransferForm(forms.Form):
     dry_run = forms.BooleanField(label="Dry run (change nothing, report what would happen)", required=False)
 
 
+class RelinkForm(forms.Form):
+    """The account a program enrollment is to be linked to, and why."""
+
+    username = forms.CharField(label="Username of the account to link", max_length=150)
+    reason = forms.CharField(
+        label="Reason",
+        max_length=200,
+        help_text="Kept in the history, for example the ticket number.",
+    )
+    confirm = forms.BooleanField(
+        label="I have checked that this account is the learner's",
+    )
+
+
+def _organization_of(program_uuid):
+    from program_enrollments.backends import catalog_backend
+
+    program = catalog_backend().get_program(program_uuid)
+    return program.organization_key if program else ""
+
+
 @admin.register(ProgramEnrollment)
 class ProgramEnrollmentAdmin(_ApiAdmin):
     form = ProgramEnrollmentForm
@@ -206,11 +227,16 @@ class ProgramEnrollmentAdmin(_ApiAdmin):
     def get_urls(self):
         return [
             path("learner/", self.admin_site.admin_view(self.learner_view), name="program_enrollments_learner"),
+            path(
+                "<int:enrollment_id>/relink/",
+                self.admin_site.admin_view(self.relink_view),
+                name="program_enrollments_relink",
+            ),
             *super().get_urls(),
         ]
 
     def learner_view(self, request):
-        """Every enrollment of one learner across programs, and which program holds each active slot."""
+        """One learner's enrollments across programs: active slots, linked accounts and SSO identities."""
         if not self.has_view_permission(request):
             raise PermissionDenied
         username = request.GET.get("username", "").strip()
@@ -222,10 +248,7 @@ class ProgramEnrollmentAdmin(_ApiAdmin):
             error, status = "A username, organization or student key must not contain NUL characters.", 400
         elif username or student_key:
             try:
-                if username:
-                    view = api.fetch_learner_view(username=username)
-                else:
-                    view = self._learner_by_key(organization, student_key)
+                view = api.fetch_support_view(user=username, organization_key=organization, student_key=student_key)
             except ProgramEnrollmentsError as failure:
                 error = str(failure)
         context = {
@@ -235,23 +258,64 @@ class ProgramEnrollmentAdmin(_ApiAdmin):
             "view": view,
             "error": error,
             "query": {"username": username, "organization": organization, "student_key": student_key},
+            "can_relink": self._may_relink(request),
         }
         return TemplateResponse(request, "admin/program_enrollments/learner.html", context, status=status)
 
-    @staticmethod
-    def _learner_by_key(organization, student_key):
-        """By organization and key; the organization may be left out when only one uses the key."""
-        if not organization:
-            organizations = sorted(api.organizations_of_student_key(student_key))
-            if len(organizations) > 1:
-                raise ProgramEnrollmentsError(
-                    f"Student key {student_key} is used by several organizations ({', '.join(organizations)}); "
-                    "each is a different learner. Give the organization."
+    def _may_relink(self, request):
+        # Relinking changes the program enrollment and its program course enrollments.
+        return self.has_change_permission(request) and request.user.has_perm(
+            "program_enrollments.change_programcourseenrollment"
+        )
+
+    def relink_view(self, request, enrollment_id):
+        """Link a program enrollment to an account, moving it from the account it is linked to, if any."""
+        if not self._may_relink(request):
+            raise PermissionDenied
+        enrollment = ProgramEnrollment.objects.select_related("user").filter(pk=enrollment_id).first()
+        if enrollment is None or not enrollment.external_user_key:
+            raise Http404(f"No program enrollment with a student key and the id {enrollment_id}.")
+        form = RelinkForm(request.POST or None)
+        if form.is_bound and form.is_valid():
+            username = form.cleaned_data["username"]
+            outcome = api.link_program_enrollments(
+                program_uuid=enrollment.program_uuid,
+                usernames_by_student_key={enrollment.external_user_key: username},
+                relink=True,
+                actor=request.user,
+                reason=f"Relinked in the admin by {request.user.get_username()}: {form.cleaned_data['reason']}",
+            )[enrollment.external_user_key]
+            if outcome.linked:
+                message = (
+                    f"{enrollment.external_user_key} moved from {outcome.previous_username} to {outcome.username}."
+                    if outcome.previous_username
+                    else f"{enrollment.external_user_key} linked to {outcome.username}."
                 )
-            if not organizations:
-                return {"username": "", "programs": [], "active_slots": {}}
-            organization = organizations[0]
-        return api.fetch_learner_view(organization_key=organization, student_key=student_key)
+                if outcome.deactivated_courses:
+                    message += " Made inactive (already active through another program): " + ", ".join(
+                        outcome.deactivated_courses
+                    )
+                self.message_user(request, message, messages.SUCCESS)
+                url = reverse("admin:program_enrollments_learner") + "?" + urlencode({"username": outcome.username})
+                return HttpResponseRedirect(url)
+            form.add_error(None, outcome.error)
+        try:
+            view = api.fetch_support_view(
+                student_key=enrollment.external_user_key,
+                organization_key=_organization_of(enrollment.program_uuid),
+            )
+        except ProgramEnrollmentsError:
+            view = {"programs": []}
+        program = next((item for item in view["programs"] if item.get("enrollment_id") == enrollment.pk), None)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Link to an account" if enrollment.user_id is None else "Relink to another account",
+            "opts": self.model._meta,
+            "form": form,
+            "enrollment": enrollment,
+            "program": program,
+        }
+        return TemplateResponse(request, "admin/program_enrollments/relink.html", context)
 
     @admin.action(description="Transfer to another program", permissions=["change"])
     def transfer_to_another_program(self, request, queryset):

@@ -57,4 +57,5 @@ class ProgramEnrollmentsConfig(AppConfig):
     }
 
     def ready(self):
-        from program_enrollments import checks  # noqa: F401  (registers the system checks)
+        # Registers the system checks, and the Celery tasks with the host's Celery app.
+        from program_enrollments import checks, tasks  # noqa: F401

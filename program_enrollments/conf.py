@@ -31,6 +31,10 @@ DEFAULTS: dict[str, Any] = {
     # Most learners one REST write request may carry (413 above it); never below 25,
     # the batch size Open edX clients send.
     "MAX_BATCH_SIZE": 1000,
+    # Whether an update (PUT) moves a learner already in the program to the curriculum of the
+    # request. Off, as in Open edX's built-in app: registrar sends the program's active curriculum
+    # with every write, and a curriculum revision must not silently move existing learners.
+    "UPDATE_MOVES_CURRICULUM": False,
     # Page sizes of the REST reads: the default, and the most a client may ask for.
     "PAGE_SIZE": 100,
     "MAX_PAGE_SIZE": 1000,
@@ -55,6 +59,20 @@ def get(name: str) -> Any:
 def course_enrollment_model_label() -> str:
     """Return the ``app_label.Model`` of the course-enrollment model the app points at."""
     return getattr(settings, COURSE_ENROLLMENT_MODEL_SETTING, DEFAULT_COURSE_ENROLLMENT_MODEL)
+
+
+# The flag of Open edX's built-in app that enables the ``integration-reset`` endpoint (sandboxes only).
+ENROLLMENT_RESET_FLAG = "ENABLE_ENROLLMENT_RESET"
+
+
+def enrollment_reset_enabled() -> bool:
+    """Whether the ``integration-reset`` endpoint is on: ``ENABLE_ENROLLMENT_RESET``, as Open edX reads it.
+
+    A top-level setting (newer Open edX settings) or a key of the ``FEATURES`` dict (older
+    ones, and deployments' YAML); off when neither says True.
+    """
+    features = getattr(settings, "FEATURES", None) or {}
+    return bool(getattr(settings, ENROLLMENT_RESET_FLAG, False) or features.get(ENROLLMENT_RESET_FLAG, False))
 
 
 class BackendNotConfigured(ImproperlyConfigured):

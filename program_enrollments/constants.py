@@ -52,6 +52,8 @@ class WriteStatus:
     CONFLICTED = "conflicted"
     # The learner's LMS account is already in the program under another student key.
     USER_ALREADY_ENROLLED = "user-already-enrolled"
+    # The curriculum_uuid of the learner's item is not one of the program's curricula.
+    INVALID_CURRICULUM = "invalid-curriculum"
     INTERNAL_ERROR = "internal-error"
 
 

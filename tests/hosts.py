@@ -121,6 +121,14 @@ def add_sso_identities(organization_key: str, users_by_student_key: dict) -> Non
     _host().add_sso_identities(organization_key, users_by_student_key)
 
 
+# --- grades ---------------------------------------------------------------------------------------
+
+
+def set_course_grade(user, course_key: str, *, percent: float, letter_grade: str = "", passed: bool = False):
+    """Record ``user``'s grade in a course run where the host keeps grades."""
+    _host().set_course_grade(user, course_key, percent=percent, letter_grade=letter_grade, passed=passed)
+
+
 # --- the hosts ------------------------------------------------------------------------------------
 
 
@@ -145,6 +153,15 @@ class _Standalone:
         from program_enrollments.standalone.lms.models import SSOIdentity
 
         return SSOIdentity.objects.create(user=user, organization_key=organization_key, student_key=student_key)
+
+    def set_course_grade(self, user, course_key, *, percent, letter_grade, passed):
+        from program_enrollments.standalone.lms.models import CourseGrade
+
+        CourseGrade.objects.update_or_create(
+            user=user,
+            course_id=course_key,
+            defaults={"percent": percent, "letter_grade": letter_grade, "passed": passed},
+        )
 
     def add_sso_identities(self, organization_key, users_by_student_key):
         from program_enrollments.identity import normalize_student_key
@@ -221,6 +238,19 @@ class _OpenEdx:
                 user=user, provider=provider.backend_name, uid=provider.get_social_auth_uid(student_key)
             )
 
+    def set_course_grade(self, user, course_key, *, percent, letter_grade, passed):
+        # The platform's grade record; its CourseGrade passes when the letter grade is not blank.
+        from lms.djangoapps.grades.models import PersistentCourseGrade
+        from opaque_keys.edx.keys import CourseKey
+
+        PersistentCourseGrade.update_or_create(
+            user.id,
+            CourseKey.from_string(course_key),
+            percent_grade=percent,
+            letter_grade=letter_grade if passed else "",
+            passed=passed,
+        )
+
     def add_sso_identities(self, organization_key, users_by_student_key):
         from social_django.models import UserSocialAuth
 
@@ -245,3 +275,38 @@ def _course_run_keys(program: dict) -> set[str]:
         elif isinstance(node, list):
             pending.extend(node)
     return keys
+
+
+# --- course runs as the learner pages show them, and course roles ---------------------------------
+
+
+def set_course_run(course_key: str, *, title: str, start=None, end=None, self_paced: bool = False) -> None:
+    """Give a course run its title, dates and pacing where the host keeps them (created when missing)."""
+    from opaque_keys.edx.keys import CourseKey
+
+    key = CourseKey.from_string(course_key)
+    if is_standalone():
+        from program_enrollments.standalone.catalog.models import CourseRun
+
+        CourseRun.objects.update_or_create(
+            key=key, defaults={"title": title, "start": start, "end": end, "self_paced": self_paced}
+        )
+    else:
+        from openedx.core.djangoapps.content.course_overviews.models import CourseOverview
+
+        CourseOverview.objects.update_or_create(
+            id=key,
+            defaults={"org": key.org, "display_name": title, "start": start, "end": end, "self_paced": self_paced},
+        )
+
+
+def add_course_role(user, course_key: str, role: str) -> None:
+    """Give ``user`` a course role (``staff``, ``instructor``) in a course run, as a ``CourseAccessRole`` row."""
+    from opaque_keys.edx.keys import CourseKey
+
+    key = CourseKey.from_string(course_key)
+    if is_standalone():
+        from program_enrollments.standalone.lms.models import CourseAccessRole
+    else:
+        from common.djangoapps.student.models import CourseAccessRole
+    CourseAccessRole.objects.create(user=user, org=key.org, course_id=key, role=role)

@@ -5,9 +5,23 @@ linking, transfers). Views, admin, commands and signal handlers call these.
 """
 
 from program_enrollments.api.audit import audit_program_enrollments, iter_audit_findings
-from program_enrollments.api.linking import link_program_enrollments, link_waiting_program_enrollments
+from program_enrollments.api.grades import iter_program_course_grades
+from program_enrollments.api.housekeeping import (
+    count_program_enrollment_data,
+    expire_waiting_program_enrollments,
+    programs_of_organization,
+    reset_program_enrollment_data,
+)
+from program_enrollments.api.learner import (
+    fetch_learner_course_run_enrollments,
+    fetch_learner_course_runs,
+    fetch_readable_programs,
+    is_enrolled_in_program,
+)
+from program_enrollments.api.linking import link_waiting_program_enrollments
 from program_enrollments.api.reading import (
     fetch_adoption_records,
+    fetch_course_staff_roles,
     fetch_learner_view,
     fetch_program_course_enrollments,
     fetch_program_enrollments,
@@ -15,7 +29,9 @@ from program_enrollments.api.reading import (
     get_program_enrollment,
     organizations_of_student_key,
 )
+from program_enrollments.api.relinking import link_program_enrollments
 from program_enrollments.api.retirement import retire_student_keys
+from program_enrollments.api.support import fetch_support_view
 from program_enrollments.api.transfers import iter_transfer_program_enrollments, transfer_program_enrollments
 from program_enrollments.api.writing import (
     check_course_in_program,
@@ -26,17 +42,28 @@ from program_enrollments.api.writing import (
 __all__ = [
     "audit_program_enrollments",
     "check_course_in_program",
+    "count_program_enrollment_data",
+    "expire_waiting_program_enrollments",
     "fetch_adoption_records",
+    "fetch_course_staff_roles",
+    "fetch_learner_course_run_enrollments",
+    "fetch_learner_course_runs",
     "fetch_learner_view",
     "fetch_program_course_enrollments",
     "fetch_program_enrollments",
+    "fetch_readable_programs",
+    "fetch_support_view",
     "get_program_course_enrollment",
     "get_program_enrollment",
     "iter_audit_findings",
+    "iter_program_course_grades",
+    "is_enrolled_in_program",
     "iter_transfer_program_enrollments",
     "link_program_enrollments",
     "link_waiting_program_enrollments",
     "organizations_of_student_key",
+    "programs_of_organization",
+    "reset_program_enrollment_data",
     "retire_student_keys",
     "transfer_program_enrollments",
     "write_program_course_enrollments",

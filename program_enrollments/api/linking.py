@@ -15,7 +15,7 @@ from uuid import UUID
 
 from django.utils import timezone
 
-from program_enrollments.api import _batches, _course_access, _history
+from program_enrollments.api import _batches, _course_access, _course_staff, _history
 from program_enrollments.api._validation import as_student_key, as_uuid
 from program_enrollments.backends import lms_backend
 from program_enrollments.constants import ProgramCourseEnrollmentStatus
@@ -282,6 +282,8 @@ def _link(pairs: list[tuple[ProgramEnrollment, int]], *, actor) -> dict[int, tup
         _history.record(
             ProgramCourseEnrollment, course_rows, created=False, actor=actor, reason="Linked to a user", when=now
         )
+    # The course staff roles granted while the learners waited.
+    _course_staff.apply_pending(course_rows, user_of)
 
     deactivated: dict[int, list[str]] = defaultdict(list)
     for row in losers:

@@ -232,3 +232,16 @@ def fetch_adoption_records(*, actions: Iterable[str] | None = None):
     if actions is not None:
         queryset = queryset.filter(action__in=list(actions))
     return queryset
+
+
+def fetch_course_staff_roles(program_course_enrollments) -> dict[int, bool]:
+    """Whether each program course enrollment's learner has the course staff role, by its id.
+
+    A realized learner: the role the LMS holds now (whoever granted it). A waiting
+    learner: whether the program granted it, to be applied on linking. Rows need
+    their ``program_enrollment`` loaded; one backend call per course run and one
+    query for the waiting learners, whatever the number of rows.
+    """
+    from program_enrollments.api import _course_staff
+
+    return _course_staff.roles(program_course_enrollments)

@@ -20,7 +20,7 @@ from django.utils import timezone
 from opaque_keys.edx.keys import CourseKey
 
 from program_enrollments import conf
-from program_enrollments.api import _batches, _course_access, _history
+from program_enrollments.api import _batches, _course_access, _course_staff, _history
 from program_enrollments.api._validation import (
     as_course_key,
     as_student_key,
@@ -105,16 +105,19 @@ def write_program_enrollments(
 
     ``create`` alone is POST (learners already in the program get ``conflict``),
     ``update`` alone is PATCH (learners not in it get ``not-in-program``), both
-    is PUT. ``curriculum_uuid`` is required when creating is allowed and must be
-    one of the program's curricula; PUT moves an existing learner to it, PATCH
-    ignores it. A new learner whose SSO identity is known is linked at once.
+    is PUT. ``curriculum_uuid`` is required when creating is allowed; a new
+    learner whose curriculum is not one of the program's gets ``invalid-curriculum``.
+    An existing learner keeps their curriculum, as in Open edX's built-in app,
+    unless the ``UPDATE_MOVES_CURRICULUM`` setting is on (then PUT moves them to
+    it, ``invalid-curriculum`` when it is not the program's). A new learner whose
+    SSO identity is known is linked at once.
 
     Returns a status per student key, in the caller's casing and request order:
     the new status, or one of ``duplicated`` (the key twice in the request, or
     two keys of the request whose SSO identities are one account),
     ``invalid-status``, ``conflict`` (POST: already in the program),
     ``not-in-program``, ``user-already-enrolled`` (the key's account is in the
-    program under another student key), ``internal-error``.
+    program under another student key), ``invalid-curriculum``, ``internal-error``.
 
     Raises:
         ProgramDoesNotExist: the catalog does not know the program.
@@ -130,11 +133,9 @@ def write_program_enrollments(
         if create:
             if curriculum is None:
                 raise InvalidRequest(f"item {position}: curriculum_uuid is required.")
+            # A well-formed uuid that is not one of the program's curricula is that learner's
+            # ``invalid-curriculum`` (decided per learner below), not the whole request's error.
             curriculum = as_uuid(curriculum, name=f"item {position}: curriculum_uuid")
-            if not program.has_curriculum(curriculum):
-                raise InvalidRequest(
-                    f"item {position}: curriculum {curriculum} is not a curriculum of program {program.uuid}."
-                )
         else:
             curriculum = None
         items.append(_Item(key, normalize_student_key(key), status, curriculum_uuid=curriculum))
@@ -162,16 +163,22 @@ def _apply_program_chunk(program: ProgramData, chunk, *, create, update, actor, 
     results: dict[str, str] = {}
     to_create: list[_Item] = []
     changed: list[ProgramEnrollment] = []
+    moves_curriculum = conf.get("UPDATE_MOVES_CURRICULUM")
     for item in chunk:
         enrollment = existing.get(item.folded_key)
+        # The item's curriculum counts for a new learner, and for an existing one only where
+        # updates move learners (UPDATE_MOVES_CURRICULUM); elsewhere it is ignored, as in Open edX.
+        curriculum_counts = item.curriculum_uuid is not None and (enrollment is None or moves_curriculum)
         if enrollment is not None and not update:
             results[item.student_key] = WriteStatus.CONFLICT
         elif enrollment is None and not create:
             results[item.student_key] = WriteStatus.NOT_IN_PROGRAM
+        elif curriculum_counts and not program.has_curriculum(item.curriculum_uuid):
+            results[item.student_key] = WriteStatus.INVALID_CURRICULUM
         elif enrollment is None:
             to_create.append(item)
         else:
-            curriculum = item.curriculum_uuid or enrollment.curriculum_uuid
+            curriculum = item.curriculum_uuid if curriculum_counts else enrollment.curriculum_uuid
             if enrollment.status != item.status or enrollment.curriculum_uuid != curriculum:
                 enrollment.status = item.status
                 enrollment.curriculum_uuid = curriculum
@@ -367,6 +374,7 @@ def _apply_course_chunk(context: _CourseContext, chunk: list[_Item]) -> dict[str
     new: list[ProgramCourseEnrollment] = []
     changed: list[ProgramCourseEnrollment] = []
     leaving: dict[int, ProgramCourseEnrollment] = {}
+    staff_requests: list[tuple[ProgramCourseEnrollment, int | None, bool]] = []
     for item, enrollment, existing in allowed:
         given = granted.get(enrollment.user_id) if item.status == ACTIVE else attached.get(enrollment.user_id)
         if existing is None:
@@ -381,6 +389,8 @@ def _apply_course_chunk(context: _CourseContext, chunk: list[_Item]) -> dict[str
             if given is not None:
                 _course_access.record(row, given, entering=True)
             new.append(row)
+            if item.course_staff is not None:
+                staff_requests.append((row, enrollment.user_id, item.course_staff))
         else:
             before = (
                 existing.status,
@@ -392,6 +402,7 @@ def _apply_course_chunk(context: _CourseContext, chunk: list[_Item]) -> dict[str
             )
             if item.course_staff is not None:
                 existing.course_staff = item.course_staff
+                staff_requests.append((existing, enrollment.user_id, item.course_staff))
             if given is not None:
                 _course_access.record(existing, given, entering=existing.status != item.status)
             if existing.status == ACTIVE and item.status == INACTIVE and enrollment.user_id:
@@ -428,6 +439,7 @@ def _apply_course_chunk(context: _CourseContext, chunk: list[_Item]) -> dict[str
         )
 
     _course_access.take_back(course_key, leaving)
+    _course_staff.apply(course_key, staff_requests)
     return results
 
 

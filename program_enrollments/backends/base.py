@@ -12,7 +12,7 @@ from uuid import UUID
 
 from opaque_keys.edx.keys import CourseKey
 
-from program_enrollments.data import ProgramData
+from program_enrollments.data import CourseGradeData, CourseRunOverviewData, ProgramData, SSOIdentityData
 
 
 class _Checked:
@@ -75,6 +75,42 @@ class LMSBackend(_Checked, abc.ABC):
         """
 
     @abc.abstractmethod
+    def course_staff_user_ids(self, course_key: CourseKey, user_ids: Collection[int]) -> set[int]:
+        """The users among ``user_ids`` who hold the course staff role in ``course_key``."""
+
+    @abc.abstractmethod
+    def set_course_staff(self, course_key: CourseKey, user_ids: Collection[int], *, staff: bool) -> None:
+        """Grant (``staff``) or remove the users' course staff role in ``course_key``; safe to repeat."""
+
+    @abc.abstractmethod
+    def get_course_grades(self, course_key: CourseKey, user_ids: Collection[int]) -> dict[int, CourseGradeData | str]:
+        """The users' grades in ``course_key``, by user id: the grade, or why it could not be computed.
+
+        Every user gets an entry (a learner without progress has a zero grade). Set-wise:
+        one call reads a page of learners' grades.
+        """
+
+    @abc.abstractmethod
+    def get_user_course_enrollments(
+        self, user_id: int, course_keys: Collection[str], *, modes: Collection[str]
+    ) -> list[tuple[int, str]]:
+        """The user's active course enrollments in ``course_keys`` whose mode is one of ``modes``.
+
+        ``(id, course key)`` pairs in id order (the learner's program pages page on the id).
+        """
+
+    @abc.abstractmethod
+    def get_course_run_overviews(self, course_keys: Collection[str], user_id: int) -> dict[str, CourseRunOverviewData]:
+        """What the LMS shows ``user_id`` of each course run: titles, dates, URLs, certificate, by course key.
+
+        Course runs the LMS does not know are absent. Set-wise: one call serves a page.
+        """
+
+    @abc.abstractmethod
+    def get_courses_with_staff_role(self, user_id: int) -> set[str]:
+        """The course runs in which the user holds the course ``staff`` or ``instructor`` role."""
+
+    @abc.abstractmethod
     def iter_active_enrollments_in_mode(self, mode: str, chunk_size: int) -> Iterator[list[tuple[int, int, str]]]:
         """Yield the active course enrollments in ``mode`` as ``(id, user_id, course_key)``.
 
@@ -92,6 +128,18 @@ class LMSBackend(_Checked, abc.ABC):
         """
         return claims
 
+    @abc.abstractmethod
+    def get_sso_identities(
+        self, organization_key: str, *, student_keys: Iterable[str] = (), user_ids: Iterable[int] = ()
+    ) -> list[SSOIdentityData]:
+        """The organization's SSO identities of the given student keys (any case) and of the given users.
+
+        What support staff look at to tell which account a student key signs in to. An
+        identity matches when its key is one of ``student_keys`` (compared ignoring case, as
+        ``resolve_users`` does) or its user is one of ``user_ids``; each is listed once.
+        An organization without SSO has none.
+        """
+
 
 class CatalogBackend(_Checked, abc.ABC):
     """What the app needs from the program catalog."""
@@ -104,3 +152,15 @@ class CatalogBackend(_Checked, abc.ABC):
         """Return one program, or None when the catalog does not know it."""
         uuid = program_uuid if isinstance(program_uuid, UUID) else UUID(str(program_uuid))
         return self.get_programs([uuid]).get(uuid)
+
+    @abc.abstractmethod
+    def get_programs_of_type(self, program_type: str) -> list[ProgramData]:
+        """The programs whose type is ``program_type``, compared ignoring case (``masters``, ``MicroMasters``)."""
+
+    @abc.abstractmethod
+    def get_programs_with_course_runs(self, course_keys: Collection[str]) -> list[ProgramData]:
+        """The programs that contain at least one of ``course_keys``."""
+
+    @abc.abstractmethod
+    def get_programs_of_organizations(self, organization_keys: Collection[str]) -> list[ProgramData]:
+        """The programs authored by the organizations of ``organization_keys``."""

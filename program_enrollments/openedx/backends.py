@@ -21,13 +21,31 @@ from opaque_keys.edx.keys import CourseKey
 
 from program_enrollments.backends.base import CatalogBackend, LMSBackend
 from program_enrollments.constants import MASTERS_MODE, UPGRADABLE_MODES
-from program_enrollments.data import CurriculumData, ProgramData
+from program_enrollments.data import (
+    CourseGradeData,
+    CourseRunOverviewData,
+    CurriculumData,
+    DueDateData,
+    ProgramData,
+    SSOIdentityData,
+)
 from program_enrollments.identity import UNKNOWN_ORGANIZATION, normalize_student_key
 
 log = logging.getLogger(__name__)
 
 # The role CourseStaffRole grants (common.djangoapps.student.roles.CourseStaffRole.ROLE).
 COURSE_STAFF_ROLE = "staff"
+# The roles of CourseStaffRole and CourseInstructorRole, whose holders administer a course run.
+COURSE_ADMIN_ROLES = (COURSE_STAFF_ROLE, "instructor")
+# Course keys of custom courses (ccx_keys' CCXLocator), which the built-in app's access list leaves out.
+CCX_PREFIX = "ccx-v1:"
+
+
+class _RelativeURLRequest:
+    """What the platform's URL helpers need of a request; the URLs they build stay relative."""
+
+    def build_absolute_uri(self, location=None):
+        return location or "/"
 
 
 def _course_key(course_key) -> CourseKey:
@@ -169,6 +187,38 @@ class OpenEdxLMSBackend(LMSBackend):
             mode, is_active = wanted[enrollment.user_id]
             enrollment.update_enrollment(mode=mode, is_active=is_active)
 
+    def get_course_grades(self, course_key: CourseKey, user_ids: Collection[int]) -> dict[int, CourseGradeData | str]:
+        """The users' grades through the grades app's API, as the built-in app reads them.
+
+        ``prefetch_course_grades`` reads the stored grades of the page in one query, then
+        ``CourseGradeFactory().iter`` yields ``(student, course_grade, error)`` per user (an
+        exception while grading one learner becomes that learner's error), and the prefetched
+        grades are cleared (``lms.djangoapps.grades.api``).
+        """
+        from lms.djangoapps.grades.api import CourseGradeFactory, clear_prefetched_course_grades, prefetch_course_grades
+
+        if not user_ids:
+            return {}
+        key = _course_key(course_key)
+        users = list(get_user_model().objects.filter(id__in=user_ids).order_by("id"))
+        grades: dict[int, CourseGradeData | str] = {}
+        prefetch_course_grades(key, users)
+        try:
+            for student, course_grade, error in CourseGradeFactory().iter(users, course_key=key):
+                if error is not None or course_grade is None:
+                    grades[student.id] = str(error) if error else "Unknown error"
+                else:
+                    grades[student.id] = CourseGradeData(
+                        percent=course_grade.percent,
+                        passed=course_grade.passed,
+                        letter_grade=course_grade.letter_grade or None,
+                    )
+        finally:
+            clear_prefetched_course_grades(key)
+        for user_id in user_ids:
+            grades.setdefault(user_id, "Unknown error")  # a user the LMS no longer has
+        return grades
+
     def get_enrollments(self, course_key: CourseKey, user_ids: Collection[int]) -> dict[int, tuple[int, str, bool]]:
         from common.djangoapps.student.models import CourseEnrollment
 
@@ -178,6 +228,88 @@ class OpenEdxLMSBackend(LMSBackend):
             "user_id", "id", "mode", "is_active"
         )
         return {user_id: (enrollment_id, mode, is_active) for user_id, enrollment_id, mode, is_active in rows}
+
+    def get_user_course_enrollments(
+        self, user_id: int, course_keys: Collection[str], *, modes: Collection[str]
+    ) -> list[tuple[int, str]]:
+        from common.djangoapps.student.models import CourseEnrollment
+
+        if not course_keys or not modes:
+            return []
+        rows = (
+            CourseEnrollment.objects.filter(
+                user_id=user_id,
+                course_id__in=[_course_key(key) for key in course_keys],
+                mode__in=list(modes),
+                is_active=True,
+            )
+            .order_by("id")
+            .values_list("id", "course_id")
+        )
+        return [(enrollment_id, str(course_id)) for enrollment_id, course_id in rows]
+
+    def get_course_run_overviews(self, course_keys: Collection[str], user_id: int) -> dict[str, CourseRunOverviewData]:
+        """What the built-in app's learner pages read, through the same platform functions.
+
+        ``CourseOverview.get_from_ids`` (title, dates, pacing); the certificates API's
+        ``get_certificates_for_user_by_course_keys``; ``student.helpers.get_resume_urls_for_enrollments``;
+        ``bulk_email.api.get_emails_enabled``; ``course_api.api.get_course_run_url`` and, for runs
+        under way, ``get_due_dates``. The last two build URLs with a request; they are given one
+        that keeps URLs relative, and the REST API makes them absolute on its own request.
+        """
+        from common.djangoapps.student.helpers import get_resume_urls_for_enrollments
+        from common.djangoapps.student.models import CourseEnrollment
+        from lms.djangoapps.bulk_email.api import get_emails_enabled
+        from lms.djangoapps.certificates.api import get_certificates_for_user_by_course_keys
+        from lms.djangoapps.course_api.api import get_course_run_url, get_due_dates
+        from openedx.core.djangoapps.content.course_overviews.models import CourseOverview
+
+        keys = [_course_key(key) for key in course_keys]
+        if not keys:
+            return {}
+        user = get_user_model().objects.get(id=user_id)
+        overviews = {key: overview for key, overview in CourseOverview.get_from_ids(keys).items() if overview}
+        if not overviews:
+            return {}
+        certificates = get_certificates_for_user_by_course_keys(user, set(overviews))
+        enrollments = list(CourseEnrollment.objects.filter(user=user, course_id__in=list(overviews)))
+        resume_urls = get_resume_urls_for_enrollments(user, enrollments)
+        request = _RelativeURLRequest()
+        result = {}
+        for key, overview in overviews.items():
+            certificate = certificates.get(key) or {}
+            under_way = overview.has_started() and not overview.has_ended()
+            result[str(key)] = CourseRunOverviewData(
+                course_key=str(key),
+                display_name=overview.display_name_with_default,
+                course_run_url=get_course_run_url(request, key),
+                start=overview.start,
+                end=overview.end,
+                self_paced=overview.pacing == "self",
+                certificate_passing=bool(certificate.get("is_passing")),
+                certificate_created=certificate.get("created"),
+                certificate_download_url=certificate.get("download_url") or "",
+                resume_url=resume_urls.get(key) or "",
+                emails_enabled=get_emails_enabled(user, key),
+                due_dates=tuple(
+                    DueDateData(name=due["name"], url=due["url"], date=due["date"])
+                    for due in (get_due_dates(request, key, user) if under_way else [])
+                ),
+            )
+        return result
+
+    def get_courses_with_staff_role(self, user_id: int) -> set[str]:
+        """Course runs of the user's ``staff`` and ``instructor`` rows in ``student_courseaccessrole``.
+
+        What the built-in app reads through ``UserBasedRole(...).courses_with_role()``, in one
+        query; CCX runs are left out, as there.
+        """
+        from common.djangoapps.student.models import CourseAccessRole
+
+        rows = CourseAccessRole.objects.filter(user_id=user_id, role__in=COURSE_ADMIN_ROLES).values_list(
+            "course_id", flat=True
+        )
+        return {str(key) for key in rows if key and not str(key).startswith(CCX_PREFIX)}
 
     def iter_active_enrollments_in_mode(self, mode: str, chunk_size: int) -> Iterator[list[tuple[int, int, str]]]:
         from common.djangoapps.student.models import CourseEnrollment
@@ -223,6 +355,46 @@ class OpenEdxLMSBackend(LMSBackend):
             role.add_users(*users)
         else:
             role.remove_users(*users)
+
+    def get_sso_identities(
+        self, organization_key: str, *, student_keys: Iterable[str] = (), user_ids: Iterable[int] = ()
+    ) -> list[SSOIdentityData]:
+        """The ``UserSocialAuth`` rows of the organization's current SAML providers for these keys or users.
+
+        A uid is ``<provider slug>:<student key>``; keys compare ignoring case, as in
+        ``saml_user_ids``. One query for the providers, one for the identities.
+        """
+        from django.db.models import Q
+        from social_django.models import UserSocialAuth
+
+        keys = [key for key in student_keys if key]
+        folded = {normalize_student_key(key) for key in keys}
+        users = set(user_ids)
+        if not folded and not users:
+            return []
+        providers = organization_providers(organization_key)
+        if not providers:
+            return []
+        slugs = {provider.slug.casefold(): provider for provider in providers}
+        wanted = {f"{provider.slug}:{key}".lower() for provider in providers for key in folded | set(keys)}
+        rows = (
+            UserSocialAuth.objects.annotate(uid_lower=Lower("uid"))
+            .filter(provider__in={provider.backend_name for provider in providers})
+            .filter(Q(uid_lower__in=wanted) | Q(user_id__in=users))
+            .order_by("id")
+            .values_list("provider", "uid", "user_id")
+        )
+        identities = []
+        for backend_name, uid, user_id in rows:
+            slug, separator, remote_id = uid.partition(":")
+            provider = slugs.get(slug.casefold())
+            if not separator or provider is None or provider.backend_name != backend_name:
+                continue
+            if user_id in users or normalize_student_key(remote_id) in folded:
+                identities.append(
+                    SSOIdentityData(organization_key=organization_key, student_key=remote_id, user_id=user_id, uid=uid)
+                )
+        return identities
 
 
 def organization_providers(organization_key: str) -> list:
@@ -308,6 +480,38 @@ class OpenEdxCatalogBackend(CatalogBackend):
                 programs[data.uuid] = data
         return programs
 
+    def get_programs_of_type(self, program_type: str) -> list[ProgramData]:
+        """``get_programs_by_type`` of the current site (``SITE_ID``), as the built-in app asks for its request's."""
+        from django.contrib.sites.models import Site
+        from openedx.core.djangoapps.catalog.utils import get_programs_by_type
+
+        return _unique(get_programs_by_type(Site.objects.get_current(), program_type))
+
+    def get_programs_with_course_runs(self, course_keys: Collection[str]) -> list[ProgramData]:
+        """``get_programs(course=key)`` for each course run (cache reads, no query)."""
+        from openedx.core.djangoapps.catalog.utils import get_programs
+
+        keys = sorted({str(key) for key in course_keys})
+        return _unique(program for key in keys for program in get_programs(course=key))
+
+    def get_programs_of_organizations(self, organization_keys: Collection[str]) -> list[ProgramData]:
+        """``get_programs(organization=key)`` for each organization (cache reads, no query)."""
+        from openedx.core.djangoapps.catalog.utils import get_programs
+
+        return _unique(
+            program for key in sorted(set(organization_keys)) for program in get_programs(organization=key) or []
+        )
+
+
+def _unique(programs: Iterable[dict]) -> list[ProgramData]:
+    """``ProgramData`` of the catalog's program dicts, each program once, in uuid order."""
+    found = {}
+    for program in programs:
+        data = program_data(program) if program else None
+        if data is not None:
+            found.setdefault(data.uuid, data)
+    return [found[uuid] for uuid in sorted(found, key=str)]
+
 
 def program_data(program: dict) -> ProgramData | None:
     """Map a program of the catalog cache (the discovery service's serialization) to ``ProgramData``.
@@ -356,7 +560,12 @@ def program_data(program: dict) -> ProgramData | None:
             )
         )
     return ProgramData(
-        uuid=uuid, organization_key=organization_key, title=program.get("title") or "", curricula=tuple(curricula)
+        uuid=uuid,
+        organization_key=organization_key,
+        title=program.get("title") or "",
+        curricula=tuple(curricula),
+        type=program.get("type") or "",
+        marketing_slug=program.get("marketing_slug") or "",
     )
 
 

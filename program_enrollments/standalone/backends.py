@@ -17,10 +17,25 @@ from opaque_keys.edx.keys import CourseKey
 
 from program_enrollments.backends.base import CatalogBackend, LMSBackend
 from program_enrollments.constants import MASTERS_MODE, UPGRADABLE_MODES
-from program_enrollments.data import CurriculumData, ProgramData
+from program_enrollments.data import (
+    CourseGradeData,
+    CourseRunOverviewData,
+    CurriculumData,
+    ProgramData,
+    SSOIdentityData,
+)
 from program_enrollments.identity import normalize_student_key
 
 log = logging.getLogger(__name__)
+
+# The role Open edX's ``CourseStaffRole`` grants (``student.roles.CourseStaffRole.ROLE``).
+COURSE_STAFF_ROLE = "staff"
+# The roles whose holders administer a course run (Open edX's CourseStaffRole and CourseInstructorRole).
+COURSE_ADMIN_ROLES = (COURSE_STAFF_ROLE, "instructor")
+
+
+def _key(course_key) -> CourseKey:
+    return course_key if isinstance(course_key, CourseKey) else CourseKey.from_string(str(course_key))
 
 
 class StandaloneLMSBackend(LMSBackend):
@@ -105,6 +120,46 @@ class StandaloneLMSBackend(LMSBackend):
                 **{name: value for name, value in values.items() if value is not None}
             )
 
+    def course_staff_user_ids(self, course_key: CourseKey, user_ids: Collection[int]) -> set[int]:
+        from program_enrollments.standalone.lms.models import CourseAccessRole
+
+        if not user_ids:
+            return set()
+        return set(
+            CourseAccessRole.objects.filter(
+                course_id=course_key, role=COURSE_STAFF_ROLE, user_id__in=user_ids
+            ).values_list("user_id", flat=True)
+        )
+
+    def set_course_staff(self, course_key: CourseKey, user_ids: Collection[int], *, staff: bool) -> None:
+        from program_enrollments.standalone.lms.models import CourseAccessRole
+
+        if not user_ids:
+            return
+        if not staff:
+            CourseAccessRole.objects.filter(course_id=course_key, role=COURSE_STAFF_ROLE, user_id__in=user_ids).delete()
+            return
+        holders = self.course_staff_user_ids(course_key, user_ids)
+        CourseAccessRole.objects.bulk_create(
+            CourseAccessRole(
+                user_id=user_id, course_id=course_key, org=getattr(course_key, "org", ""), role=COURSE_STAFF_ROLE
+            )
+            for user_id in sorted(set(user_ids) - holders)
+        )
+
+    def get_course_grades(self, course_key: CourseKey, user_ids: Collection[int]) -> dict[int, CourseGradeData | str]:
+        from program_enrollments.standalone.lms.models import CourseGrade
+
+        grades: dict[int, CourseGradeData | str] = {
+            user_id: CourseGradeData(percent=0.0, passed=False) for user_id in user_ids
+        }
+        if user_ids:
+            for user_id, percent, letter_grade, passed in CourseGrade.objects.filter(
+                course_id=course_key, user_id__in=user_ids
+            ).values_list("user_id", "percent", "letter_grade", "passed"):
+                grades[user_id] = CourseGradeData(percent=percent, passed=passed, letter_grade=letter_grade or None)
+        return grades
+
     def get_enrollments(self, course_key: CourseKey, user_ids: Collection[int]) -> dict[int, tuple[int, str, bool]]:
         from program_enrollments.standalone.lms.models import CourseEnrollment
 
@@ -114,6 +169,68 @@ class StandaloneLMSBackend(LMSBackend):
             "user_id", "id", "mode", "is_active"
         )
         return {user_id: (enrollment_id, mode, is_active) for user_id, enrollment_id, mode, is_active in rows}
+
+    def get_user_course_enrollments(
+        self, user_id: int, course_keys: Collection[str], *, modes: Collection[str]
+    ) -> list[tuple[int, str]]:
+        from program_enrollments.standalone.lms.models import CourseEnrollment
+
+        if not course_keys or not modes:
+            return []
+        rows = (
+            CourseEnrollment.objects.filter(
+                user_id=user_id, course_id__in=[_key(key) for key in course_keys], mode__in=modes, is_active=True
+            )
+            .order_by("id")
+            .values_list("id", "course_id")
+        )
+        return [(enrollment_id, str(course_id)) for enrollment_id, course_id in rows]
+
+    def get_course_run_overviews(self, course_keys: Collection[str], user_id: int) -> dict[str, CourseRunOverviewData]:
+        """The catalog's course runs, with a passing ``CourseGrade`` standing for a passing certificate.
+
+        The standalone host serves no courseware: the course URL is the
+        ``PROGRAM_ENROLLMENTS_STANDALONE_COURSE_URL`` template (``{course_key}``), there is no
+        resume URL, no bulk email, no due date and no certificate to download.
+        Two queries whatever the number of course runs.
+        """
+        from django.conf import settings
+
+        from program_enrollments.standalone.catalog.models import CourseRun
+        from program_enrollments.standalone.lms.models import CourseGrade
+
+        keys = [_key(key) for key in course_keys]
+        if not keys:
+            return {}
+        passed = {
+            str(course_id): created
+            for course_id, created in CourseGrade.objects.filter(
+                user_id=user_id, course_id__in=keys, passed=True
+            ).values_list("course_id", "created")
+        }
+        template = getattr(settings, "PROGRAM_ENROLLMENTS_STANDALONE_COURSE_URL", "/courses/{course_key}/")
+        overviews = {}
+        for run in CourseRun.objects.filter(key__in=keys):
+            key = str(run.key)
+            overviews[key] = CourseRunOverviewData(
+                course_key=key,
+                display_name=run.title or key,
+                course_run_url=template.format(course_key=key),
+                start=run.start,
+                end=run.end,
+                self_paced=run.self_paced,
+                certificate_passing=key in passed,
+                certificate_created=passed.get(key),
+            )
+        return overviews
+
+    def get_courses_with_staff_role(self, user_id: int) -> set[str]:
+        from program_enrollments.standalone.lms.models import CourseAccessRole
+
+        rows = CourseAccessRole.objects.filter(user_id=user_id, role__in=COURSE_ADMIN_ROLES).values_list(
+            "course_id", flat=True
+        )
+        return {str(course_id) for course_id in rows if course_id}
 
     def iter_active_enrollments_in_mode(self, mode: str, chunk_size: int) -> Iterator[list[tuple[int, int, str]]]:
         from program_enrollments.standalone.lms.models import CourseEnrollment
@@ -136,6 +253,29 @@ class StandaloneLMSBackend(LMSBackend):
         from program_enrollments.standalone.oauth.standing import current_claims
 
         return current_claims(claims)
+
+    def get_sso_identities(
+        self, organization_key: str, *, student_keys: Iterable[str] = (), user_ids: Iterable[int] = ()
+    ) -> list[SSOIdentityData]:
+        """The ``SSOIdentity`` rows of the organization; the uid is the student key as recorded."""
+        from django.db.models import Q
+
+        from program_enrollments.standalone.lms.models import SSOIdentity
+
+        keys = {normalize_student_key(key) for key in student_keys if key}
+        users = set(user_ids)
+        if not keys and not users:
+            return []
+        rows = (
+            SSOIdentity.objects.filter(organization_key=organization_key)
+            .filter(Q(student_key_normalized__in=keys) | Q(user_id__in=users))
+            .order_by("id")
+            .values_list("student_key", "user_id")
+        )
+        return [
+            SSOIdentityData(organization_key=organization_key, student_key=key, user_id=user_id, uid=key)
+            for key, user_id in rows
+        ]
 
 
 class StandaloneCatalogBackend(CatalogBackend):
@@ -173,6 +313,40 @@ class StandaloneCatalogBackend(CatalogBackend):
                 organization_key=program.authoring_organization.key,
                 title=program.title,
                 curricula=tuple(curricula.get(uuid, ())),
+                type=program.type,
+                marketing_slug=program.marketing_slug,
             )
             for uuid, program in programs.items()
         }
+
+    def get_programs_of_type(self, program_type: str) -> list[ProgramData]:
+        from program_enrollments.standalone.catalog.models import Program
+
+        uuids = Program.objects.filter(type__iexact=program_type).values_list("uuid", flat=True)
+        return self._in_order(uuids)
+
+    def get_programs_with_course_runs(self, course_keys: Collection[str]) -> list[ProgramData]:
+        from program_enrollments.standalone.catalog.models import Program
+
+        keys = [_key(key) for key in course_keys]
+        if not keys:
+            return []
+        # Course runs of active curricula only: those are the program's (ProgramData.course_keys).
+        uuids = Program.objects.filter(curricula__is_active=True, curricula__course_runs__key__in=keys).values_list(
+            "uuid", flat=True
+        )
+        return self._in_order(uuids)
+
+    def get_programs_of_organizations(self, organization_keys: Collection[str]) -> list[ProgramData]:
+        from program_enrollments.standalone.catalog.models import Program
+
+        if not organization_keys:
+            return []
+        uuids = Program.objects.filter(authoring_organization__key__in=set(organization_keys)).values_list(
+            "uuid", flat=True
+        )
+        return self._in_order(uuids)
+
+    def _in_order(self, uuids) -> list[ProgramData]:
+        programs = self.get_programs(set(uuids))
+        return [programs[uuid] for uuid in sorted(programs, key=str)]

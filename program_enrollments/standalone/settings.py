@@ -109,6 +109,19 @@ PROGRAM_ENROLLMENTS = {
     ],
 }
 
+# Celery (program_enrollments.standalone.celery): without a broker in the environment, tasks
+# run eagerly in the calling process; with one, a worker runs them and beat schedules the expiry.
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_BEAT_SCHEDULE = {
+    "program-enrollments-expire-waiting-enrollments": {
+        "task": "program_enrollments.tasks.expire_waiting_enrollments",
+        "schedule": 24 * 60 * 60,  # daily
+        "kwargs": {"expiration_days": 60},
+    },
+}
+
 # JWTs in the Open edX shape (JWT_AUTH['JWT_ISSUERS']), HS256 with a shared secret.
 # Override the development defaults in production (with debug off the host refuses them).
 JWT_ISSUER = os.environ.get("PROGRAM_ENROLLMENTS_JWT_ISSUER", "http://127.0.0.1:8000/oauth2")

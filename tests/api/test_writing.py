@@ -1,6 +1,7 @@
 """Bulk writes: per-learner statuses, the one-active rule, side effects on course enrollments."""
 
 from unittest import mock
+from uuid import UUID
 
 import pytest
 from opaque_keys.edx.keys import CourseKey
@@ -87,16 +88,56 @@ def test_put_is_idempotent(catalog):
     assert ProgramEnrollment.history.count() == history
 
 
-def test_put_moves_an_existing_learner_to_the_given_curriculum(catalog):
-    new_curriculum = "11111111-2222-3333-4444-555555555555"
-    hosts.add_curriculum(catalog.CYBERSECURITY, new_curriculum)
+def test_put_after_a_curriculum_revision_keeps_existing_learners_in_their_curriculum(catalog):
+    """Registrar sends the program's active curriculum with every write, as Open edX's built-in app expects."""
+    revised = "11111111-2222-3333-4444-555555555555"
+    hosts.add_curriculum(catalog.CYBERSECURITY, revised)
     enroll(catalog.CYBERSECURITY, ["a"])
-    api.write_program_enrollments(
+    result = api.write_program_enrollments(
         program_uuid=catalog.CYBERSECURITY,
-        requests=[{"student_key": "a", "status": "enrolled", "curriculum_uuid": new_curriculum}],
+        requests=[
+            {"student_key": "a", "status": "pending", "curriculum_uuid": revised},
+            {"student_key": "b", "status": "enrolled", "curriculum_uuid": revised},
+        ],
         **PUT,
     )
-    assert str(ProgramEnrollment.objects.get().curriculum_uuid) == new_curriculum
+    assert result == {"a": "pending", "b": "enrolled"}
+    curricula = dict(ProgramEnrollment.objects.values_list("external_user_key", "curriculum_uuid"))
+    assert curricula == {"a": catalog.CYBERSECURITY_CURRICULUM, "b": UUID(revised)}
+
+
+def test_put_moves_existing_learners_where_the_setting_asks_for_it(catalog, settings):
+    settings.PROGRAM_ENROLLMENTS = {**settings.PROGRAM_ENROLLMENTS, "UPDATE_MOVES_CURRICULUM": True}
+    revised = "11111111-2222-3333-4444-555555555555"
+    hosts.add_curriculum(catalog.CYBERSECURITY, revised)
+    enroll(catalog.CYBERSECURITY, ["a", "b"])
+    result = api.write_program_enrollments(
+        program_uuid=catalog.CYBERSECURITY,
+        requests=[
+            {"student_key": "a", "status": "enrolled", "curriculum_uuid": revised},
+            {"student_key": "b", "status": "enrolled", "curriculum_uuid": str(catalog.OTHER_CURRICULUM)},
+        ],
+        **PUT,
+    )
+    assert result == {"a": "enrolled", "b": "invalid-curriculum"}
+    curricula = dict(ProgramEnrollment.objects.values_list("external_user_key", "curriculum_uuid"))
+    assert curricula == {"a": UUID(revised), "b": catalog.CYBERSECURITY_CURRICULUM}
+
+
+def test_a_curriculum_that_is_not_the_programs_is_reported_per_learner(catalog):
+    enroll(catalog.CYBERSECURITY, ["a"])
+    result = api.write_program_enrollments(
+        program_uuid=catalog.CYBERSECURITY,
+        requests=[
+            {"student_key": "a", "status": "suspended", "curriculum_uuid": str(catalog.OTHER_CURRICULUM)},
+            {"student_key": "b", "status": "enrolled", "curriculum_uuid": str(catalog.OTHER_CURRICULUM)},
+            {"student_key": "c", "status": "enrolled", "curriculum_uuid": catalog.CYBERSECURITY_CURRICULUM},
+        ],
+        **PUT,
+    )
+    # An existing learner's curriculum is not looked at (it is kept); a new one's must be the program's.
+    assert result == {"a": "suspended", "b": "invalid-curriculum", "c": "enrolled"}
+    assert set(ProgramEnrollment.objects.values_list("external_user_key", flat=True)) == {"a", "c"}
 
 
 def test_new_learner_with_known_sso_identity_is_linked_at_once(catalog):
@@ -146,10 +187,6 @@ def test_two_keys_of_one_account_in_one_request_are_duplicated_without_a_retry(c
         ([{"student_key": "a", "status": 3, "curriculum_uuid": "8f6bcfd1-48ca-5ba6-ae52-0572a322788d"}], "status"),
         ([{"student_key": "a", "status": "enrolled"}], "curriculum_uuid is required"),
         ([{"student_key": "a", "status": "enrolled", "curriculum_uuid": "nope"}], "UUID"),
-        (
-            [{"student_key": "a", "status": "enrolled", "curriculum_uuid": "ae7981d8-cfda-5fde-9e60-68b299453419"}],
-            "is not a curriculum of program",
-        ),
     ],
 )
 def test_malformed_program_requests_raise_and_write_nothing(catalog, requests_, message):
@@ -443,3 +480,22 @@ def test_a_transfer_moves_what_was_granted_with_the_access(catalog, realized):
     assert (moved.access_grant, moved.prior_mode, moved.prior_is_active) == ("changed", "audit", True)
     enroll_course(catalog.OTHER, catalog.SHARED_COURSE, ["r1"], status="inactive")
     assert _course_enrollment(user, catalog.SHARED_COURSE) == ("audit", True)
+
+
+def test_access_a_program_gave_is_taken_back_by_the_program_that_holds_it_after_linking(catalog):
+    """Linking makes the earlier-activated row the learner's slot; its program takes the access back later."""
+    user = UserFactory(username="u-link")
+    enroll(catalog.CYBERSECURITY, ["k-1"])
+    enroll(catalog.OTHER, ["k-1"])
+    enroll_course(catalog.CYBERSECURITY, catalog.SHARED_COURSE, ["k-1"])  # waiting: activated first
+    api.link_program_enrollments(program_uuid=catalog.OTHER, usernames_by_student_key={"k-1": "u-link"})
+    enroll_course(catalog.OTHER, catalog.SHARED_COURSE, ["k-1"])  # creates the masters course enrollment
+    api.link_program_enrollments(program_uuid=catalog.CYBERSECURITY, usernames_by_student_key={"k-1": "u-link"})
+    holder = ProgramCourseEnrollment.objects.get(status="active")
+    assert holder.program_enrollment.program_uuid == catalog.CYBERSECURITY
+    assert _course_enrollment(user, catalog.SHARED_COURSE) == ("masters", True)
+
+    enroll_course(catalog.CYBERSECURITY, catalog.SHARED_COURSE, ["k-1"], status="inactive")
+
+    assert _course_enrollment(user, catalog.SHARED_COURSE) == ("masters", False)
+    assert api.audit_program_enrollments().clean

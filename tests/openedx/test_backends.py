@@ -234,6 +234,33 @@ def test_update_enrollments_gives_back_a_mode_and_an_activity_through_the_platfo
     assert "ENROLLMENT_TRACK_UPDATED" in names and "UNENROLL_DONE" in names
 
 
+def test_course_grades_are_read_through_the_grades_api_a_page_at_a_time(django_assert_num_queries):
+    from unittest import mock
+
+    from lms.djangoapps.grades.models import PersistentCourseGrade
+
+    from program_enrollments.data import CourseGradeData
+
+    key = lms.course(COURSE)
+    graded, ungraded, failing = lms.user(), lms.user(), lms.user()
+    PersistentCourseGrade.update_or_create(graded.id, key, percent_grade=0.87, letter_grade="Pass", passed=True)
+    real_read = PersistentCourseGrade.read.__func__
+
+    def read(cls, user_id, course_id):
+        if user_id == failing.id:
+            raise RuntimeError("Timeout while calculating grade")
+        return real_read(cls, user_id, course_id)
+
+    with mock.patch.object(PersistentCourseGrade, "read", classmethod(read)), django_assert_num_queries(2):
+        grades = OpenEdxLMSBackend().get_course_grades(key, [graded.id, ungraded.id, failing.id])
+
+    assert grades == {
+        graded.id: CourseGradeData(percent=0.87, passed=True, letter_grade="Pass"),
+        ungraded.id: CourseGradeData(percent=0.0, passed=False, letter_grade=None),
+        failing.id: "Timeout while calculating grade",
+    }
+
+
 def test_get_enrollments_and_the_masters_scan(django_assert_num_queries):
     from common.djangoapps.student.models import CourseEnrollment
 

@@ -143,10 +143,6 @@ def test_batch_over_the_limit_is_413_before_item_validation(catalog, staff):
         ([{"student_key": "a", "status": None, "curriculum_uuid": str(c.CYBERSECURITY_CURRICULUM)}], "item 0: status"),
         ([{"student_key": "a", "status": "enrolled"}], "item 0: curriculum_uuid"),
         ([{"student_key": "a", "status": "enrolled", "curriculum_uuid": "nope"}], "item 0: curriculum_uuid"),
-        (
-            [{"student_key": "a", "status": "enrolled", "curriculum_uuid": str(c.OTHER_CURRICULUM)}],
-            "is not a curriculum of program",
-        ),
     ],
 )
 def test_malformed_program_bodies_are_400_and_change_nothing(catalog, staff, body, fragment):
@@ -237,3 +233,29 @@ def test_authentication_that_fails_because_the_database_is_gone_is_503_not_401(c
     # edx-drf-extensions answers "User retrieval failed" (AuthenticationFailed) with the database error as cause.
     assert response.status_code == 503, response.content
     assert response.json()["error_code"] == "database_unavailable"
+
+
+def test_course_staff_in_a_read_is_the_role_the_lms_holds(catalog, staff):
+    from opaque_keys.edx.keys import CourseKey
+
+    from program_enrollments.backends import lms_backend
+    from tests.factories import SSOIdentityFactory, UserFactory
+
+    learner = UserFactory()
+    SSOIdentityFactory(student_key="s-1", user=learner)
+    staff.put(PROGRAM, items(["s-1", "w-1"]))
+    response = staff.put(
+        course_url(),
+        [{"student_key": "s-1", "status": "active", "course_staff": True}, {"student_key": "w-1", "status": "active"}],
+    )
+    assert response.status_code == 200
+    rows = {row["student_key"]: row["course_staff"] for row in staff.get(course_url()).json()["results"]}
+    assert rows == {"s-1": True, "w-1": False}
+    lms_backend().set_course_staff(CourseKey.from_string(c.SHARED_COURSE), [learner.id], staff=False)
+    rows = {row["student_key"]: row["course_staff"] for row in staff.get(course_url()).json()["results"]}
+    assert rows == {"s-1": False, "w-1": False}
+
+
+def test_a_curriculum_of_another_program_is_reported_per_learner(catalog, staff):
+    response = staff.post(PROGRAM, items(["good"]) + items(["bad"], curriculum=c.OTHER_CURRICULUM))
+    assert (response.status_code, response.json()) == (207, {"good": "enrolled", "bad": "invalid-curriculum"})

@@ -24,6 +24,7 @@ import schemathesis
 from django.core import signals
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections, connections
+from django.test import override_settings
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
@@ -217,7 +218,9 @@ def staff_jwt(catalog):
 @schema.parametrize()
 @settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 def test_no_server_error_from_any_operation(case, staff_jwt):
-    case.call_and_validate(headers=staff_jwt, checks=[not_a_server_error])
+    # The sandbox endpoint switched on: off, it answers the built-in app's 501 by design.
+    with override_settings(ENABLE_ENROLLMENT_RESET=True):
+        case.call_and_validate(headers=staff_jwt, checks=[not_a_server_error])
 
 
 # Arbitrary JSON values, and the same shapes the endpoints expect with fields of any type.

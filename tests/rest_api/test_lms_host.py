@@ -28,7 +28,7 @@ from rest_framework_jwt.authentication import JSONWebTokenAuthentication
 from program_enrollments import conf
 from program_enrollments.models import OrganizationGrant
 from program_enrollments.openedx import settings as openedx_settings
-from program_enrollments.rest_api.v1 import views
+from program_enrollments.rest_api.v1 import learner_views, reset, views
 from tests import catalog as c
 from tests import hosts
 from tests.factories import SupportStaffFactory, UserFactory
@@ -141,8 +141,14 @@ def test_requests_through_the_middleware_leave_every_view_permission_unchanged(c
     assert takes_jwt == {
         views.ProgramEnrollmentsView,
         views.ProgramCourseEnrollmentsView,
+        views.ProgramCourseGradesView,
         views.ProgramTransfersView,
         views.LearnerView,
+        reset.EnrollmentDataResetView,
+        learner_views.ReadOnlyAccessView,
+        learner_views.LearnerProgramEnrollmentsView,
+        learner_views.UserProgramCourseRunsView,
+        learner_views.ProgramCourseRunsOverviewView,
     }
     before = {view: view.permission_classes for view in view_classes}
     control_before = lms_urls.ControlView.permission_classes

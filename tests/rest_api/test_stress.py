@@ -96,6 +96,7 @@ DOCUMENTED = {
         WriteStatus.CONFLICT,
         WriteStatus.NOT_IN_PROGRAM,
         WriteStatus.USER_ALREADY_ENROLLED,
+        WriteStatus.INVALID_CURRICULUM,
         WriteStatus.INTERNAL_ERROR,
     },
     "course": COURSE_STATUSES

@@ -14,7 +14,7 @@ DUPLICATE_KEY_TEMPLATE = "external user key {} provided multiple times"
 class Command(BaseCommand):
     help = (
         "Link program enrollments without an LMS user to LMS users. "
-        "Usage: link_program_enrollments <program_uuid> <external_user_key>:<lms_username> ..."
+        "Usage: link_program_enrollments [--relink] <program_uuid> <external_user_key>:<lms_username> ..."
     )
 
     def add_arguments(self, parser):
@@ -24,15 +24,24 @@ class Command(BaseCommand):
             nargs="*",
             help="specify the users to link, in the format <external_student_key>:<lms_username>*",
         )
+        parser.add_argument(
+            "--relink",
+            action="store_true",
+            help="move an enrollment already linked to a different account to the account given: the "
+            "previous account gives back the course access the program gave it (without this flag such an "
+            "enrollment is refused)",
+        )
 
-    def handle(self, program_uuid, user_items, **options):
+    def handle(self, program_uuid, user_items, relink=False, **options):
         try:
             parsed_uuid = UUID(program_uuid)
         except ValueError as error:
             raise CommandError(f"supplied program_uuid '{program_uuid}' is not a valid UUID") from error
         usernames = self.parse_user_items(user_items)
         try:
-            outcomes = api.link_program_enrollments(program_uuid=parsed_uuid, usernames_by_student_key=usernames)
+            outcomes = api.link_program_enrollments(
+                program_uuid=parsed_uuid, usernames_by_student_key=usernames, relink=relink
+            )
         except ProgramEnrollmentsError as error:
             raise CommandError(str(error)) from error
         failed = 0
@@ -42,6 +51,8 @@ class Command(BaseCommand):
                 self.stderr.write(outcome.error)
             else:
                 message = f"Linked {outcome.student_key} to {outcome.username}"
+                if outcome.previous_username:
+                    message = f"Relinked {outcome.student_key} from {outcome.previous_username} to {outcome.username}"
                 if outcome.deactivated_courses:
                     message += "; made inactive (already active through another program): " + ", ".join(
                         outcome.deactivated_courses

@@ -64,6 +64,7 @@ __all__ = [
     "get_users_by_external_keys",
     "get_users_by_external_keys_and_org_key",
     "is_course_staff_enrollment",
+    "iter_program_course_grades",
     "link_program_enrollment_to_lms_user",
     "link_program_enrollments",
     "write_program_course_enrollments",
@@ -456,9 +457,11 @@ def link_program_enrollments(program_uuid, external_keys_to_usernames):
     """Link the program's waiting enrollments of the student keys to the users with the usernames.
 
     Returns ``{student key: error message}`` for the keys that were not linked
-    (the built-in's messages: no such user, no such enrollment, already linked);
-    the others are linked. An enrollment already linked to a different user is
-    reported, not moved to the new user: this app never unlinks a learner.
+    (the built-in's messages: no such user, no such enrollment, already linked to
+    that user); the others are linked. An enrollment linked to a different user is
+    moved to the new one, as the built-in does (the LMS support tool relies on it):
+    the old account gets back what the program gave it (``api.link_program_enrollments``
+    with ``relink``).
 
     Raises:
         ValueError: a key or username is None.
@@ -478,7 +481,7 @@ def link_program_enrollments(program_uuid, external_keys_to_usernames):
         else:
             linkable[key] = username
     if linkable:
-        outcomes = link(program_uuid=program_uuid, usernames_by_student_key=linkable)
+        outcomes = link(program_uuid=program_uuid, usernames_by_student_key=linkable, relink=True)
         errors.update({key: outcome.error for key, outcome in outcomes.items() if outcome.error})
     return errors
 
@@ -506,7 +509,10 @@ def write_program_enrollments(program_uuid, enrollment_requests, create, update)
     """Create and/or update program enrollments; return a status per student key.
 
     ``enrollment_requests`` are dicts with ``external_user_key``, ``status`` and,
-    when creating, ``curriculum_uuid``. Statuses are ``ProgramOperationStatuses``.
+    when creating, ``curriculum_uuid``. Statuses are ``ProgramOperationStatuses``,
+    plus ``user-already-enrolled`` for a key whose SSO account is in the program
+    under another key, and ``invalid-curriculum`` for a new learner whose curriculum
+    is not the program's.
 
     Raises:
         ValueError: neither ``create`` nor ``update``, or a malformed request.
@@ -607,3 +613,50 @@ def enroll_in_masters_track(user, course_key, status):
     active = status == ProgramCourseEnrollmentStatus.ACTIVE
     enrollment_id = backend.enroll(key, [user.id], active=active)[user.id]
     return CourseEnrollment.objects.get(id=enrollment_id)
+
+
+# --- grades -----------------------------------------------------------------------------------
+
+
+class BaseProgramCourseGrade:
+    """The grade (or the error) of one program course enrollment's learner, with the built-in's attributes."""
+
+    is_error = False
+
+    def __init__(self, program_course_enrollment):
+        self.program_course_enrollment = program_course_enrollment
+
+
+class ProgramCourseGradeOk(BaseProgramCourseGrade):
+    """A learner's grade: ``passed``, ``percent``, ``letter_grade``."""
+
+    def __init__(self, program_course_enrollment, course_grade):
+        super().__init__(program_course_enrollment)
+        self.passed = course_grade.passed
+        self.percent = course_grade.percent
+        self.letter_grade = course_grade.letter_grade
+
+
+class ProgramCourseGradeError(BaseProgramCourseGrade):
+    """A learner whose grade could not be computed: ``error``."""
+
+    is_error = True
+
+    def __init__(self, program_course_enrollment, exception=None):
+        super().__init__(program_course_enrollment)
+        self.error = str(exception) if exception else "Unknown error"
+
+
+def iter_program_course_grades(program_uuid, course_key, paginate_queryset_fn=None):
+    """Yield ``ProgramCourseGradeOk`` or ``ProgramCourseGradeError`` for each realized learner in the course run.
+
+    The built-in's signature and results, read through this app's
+    ``api.iter_program_course_grades`` (one grades read per page).
+    """
+    from program_enrollments.api import iter_program_course_grades as iterate
+
+    for result in iterate(program_uuid=program_uuid, course_key=course_key, paginate_queryset_fn=paginate_queryset_fn):
+        if result.is_error:
+            yield ProgramCourseGradeError(result.program_course_enrollment, result.error)
+        else:
+            yield ProgramCourseGradeOk(result.program_course_enrollment, result.grade)

@@ -1,5 +1,6 @@
 """Shapes of request items and response rows. Validation of shape only: rules live in the Python API."""
 
+from drf_spectacular.utils import PolymorphicProxySerializer
 from rest_framework import serializers
 
 from program_enrollments.constants import STUDENT_KEY_MAX_LENGTH
@@ -110,7 +111,50 @@ class CourseEnrollmentRowSerializer(serializers.Serializer):
     status = serializers.CharField()
     account_exists = serializers.SerializerMethodField()
     curriculum_uuid = serializers.UUIDField(source="program_enrollment.curriculum_uuid")
-    course_staff = serializers.BooleanField()
+    course_staff = serializers.SerializerMethodField(
+        help_text="Whether the learner has the course staff role (realized) or was granted it (waiting)."
+    )
 
     def get_account_exists(self, row) -> bool:
         return row.program_enrollment.user_id is not None
+
+    def get_course_staff(self, row) -> bool:
+        # The role the LMS holds, read for the whole page by the view (api.fetch_course_staff_roles).
+        return self.context["course_staff"][row.id]
+
+
+class ProgramCourseGradeSerializer(serializers.Serializer):
+    """A learner's grade in the course run."""
+
+    student_key = serializers.CharField(allow_null=True)
+    passed = serializers.BooleanField()
+    percent = serializers.FloatField(help_text="The overall grade, from 0.0 to 1.0.")
+    letter_grade = serializers.CharField(allow_null=True, help_text="As the grading policy names it; null when none.")
+
+
+class ProgramCourseGradeErrorSerializer(serializers.Serializer):
+    """A learner whose grade the LMS could not compute."""
+
+    student_key = serializers.CharField(allow_null=True)
+    error = serializers.CharField()
+
+
+# A page of grade rows: each is a grade or an error.
+PROGRAM_COURSE_GRADE_ROWS = PolymorphicProxySerializer(
+    component_name="ProgramCourseGradeRow",
+    serializers=[ProgramCourseGradeSerializer, ProgramCourseGradeErrorSerializer],
+    resource_type_field_name=None,
+    many=True,
+)
+
+
+def grade_row(result) -> dict:
+    """The response row of one ``ProgramCourseGrade``, in the built-in app's shape."""
+    if result.is_error:
+        return {"student_key": result.student_key, "error": result.error}
+    return {
+        "student_key": result.student_key,
+        "passed": result.grade.passed,
+        "percent": result.grade.percent,
+        "letter_grade": result.grade.letter_grade,
+    }

@@ -2,11 +2,33 @@
 
 from django.urls import path, re_path
 
-from program_enrollments.rest_api.v1 import views
+from program_enrollments.rest_api.v1 import learner_views, reset, views
 
 app_name = "v1"
 
 urlpatterns = [
+    # The learner pages' endpoints, with the built-in app's names and patterns (the last two
+    # match as prefixes, without ``$``, as there).
+    path(
+        "programs/enrollments/",
+        learner_views.LearnerProgramEnrollmentsView.as_view(),
+        name="learner_program_enrollments",
+    ),
+    path(
+        "programs/readonly_access/",
+        learner_views.ReadOnlyAccessView.as_view(),
+        name="user_program_readonly_access",
+    ),
+    re_path(
+        r"^programs/(?P<program_uuid>[A-Fa-f0-9-]+)/overview/",
+        learner_views.ProgramCourseRunsOverviewView.as_view(),
+        name="program_course_enrollments_overview",
+    ),
+    re_path(
+        r"^users/(?P<username>[\w.@+-]+)/programs/(?P<program_uuid>[A-Fa-f0-9-]+)/courses",
+        learner_views.UserProgramCourseRunsView.as_view(),
+        name="user_program_course_enrollments",
+    ),
     path(
         "programs/<str:program_uuid>/enrollments/", views.ProgramEnrollmentsView.as_view(), name="program_enrollments"
     ),
@@ -15,6 +37,13 @@ urlpatterns = [
         views.ProgramCourseEnrollmentsView.as_view(),
         name="program_course_enrollments",
     ),
+    re_path(
+        r"^programs/(?P<program_uuid>[^/]+)/courses/(?P<course_key>[^/]+)/grades/$",
+        views.ProgramCourseGradesView.as_view(),
+        name="program_course_grades",
+    ),
     path("programs/<str:program_uuid>/transfers/", views.ProgramTransfersView.as_view(), name="program_transfers"),
     path("learners/", views.LearnerView.as_view(), name="learner"),
+    # The built-in app's path and name: no trailing slash.
+    path("integration-reset", reset.EnrollmentDataResetView.as_view(), name="reset_enrollment_data"),
 ]

@@ -319,8 +319,8 @@ class ProgramEnrollmentsView(_ProgramView):
         return _outcome_response(results, ProgramEnrollmentStatus.values)
 
 
-class ProgramCourseEnrollmentsView(_ProgramView):
-    """The learners of a program in one of its course runs: list them, or enroll and update many at once."""
+class _ProgramCourseView(_ProgramView):
+    """A view of one course run of the program: 404 unless it exists and is in the program."""
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
@@ -329,6 +329,10 @@ class ProgramCourseEnrollmentsView(_ProgramView):
         except InvalidKeyError as error:
             raise _NotFound(f"Course {self.kwargs['course_key']} does not exist.", "course_does_not_exist") from error
         api.check_course_in_program(self._program, self.course_key)
+
+
+class ProgramCourseEnrollmentsView(_ProgramCourseView):
+    """The learners of a program in one of its course runs: list them, or enroll and update many at once."""
 
     @extend_schema(
         summary="List a program's enrollments in a course",
@@ -341,7 +345,10 @@ class ProgramCourseEnrollmentsView(_ProgramView):
         )
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(queryset, request, view=self)
-        return paginator.get_paginated_response(shapes.CourseEnrollmentRowSerializer(page, many=True).data)
+        roles = api.fetch_course_staff_roles(page)
+        return paginator.get_paginated_response(
+            shapes.CourseEnrollmentRowSerializer(page, many=True, context={"course_staff": roles}).data
+        )
 
     @extend_schema(
         summary="Enroll learners in the course (create only)",
@@ -388,6 +395,48 @@ class ProgramCourseEnrollmentsView(_ProgramView):
 
 
 TRANSFER_SUCCESSES = {TransferStatus.TRANSFERRED, TransferStatus.WOULD_TRANSFER, TransferStatus.ALREADY_TRANSFERRED}
+
+
+class ProgramCourseGradesView(_ProgramCourseView):
+    """The grades of a program's learners in one of its course runs (what registrar's grade reports read)."""
+
+    @extend_schema(
+        summary="List the grades of a program's learners in a course",
+        description=(
+            "The learners with an LMS account, a page at a time (cursor paging, ``page_size``). Each row is "
+            "``student_key`` with ``passed``, ``percent`` and ``letter_grade``, or ``student_key`` with "
+            "``error`` when the LMS could not compute that learner's grade. 200: every grade was read; "
+            "207: some rows are errors; 422: every row is an error; 204 (no body): no learner to grade."
+        ),
+        responses={
+            200: shapes.PROGRAM_COURSE_GRADE_ROWS,
+            204: OpenApiResponse(description="No learner of the program in the course run has an account."),
+            207: shapes.PROGRAM_COURSE_GRADE_ROWS,
+            422: shapes.PROGRAM_COURSE_GRADE_ROWS,
+        },
+        parameters=[OpenApiParameter("page_size", OpenApiTypes.INT, description="Results per page (max: setting).")],
+    )
+    def get(self, request, program_uuid, course_key):
+        paginator = self.pagination_class()
+        results = list(
+            api.iter_program_course_grades(
+                program_uuid=self._program.uuid,
+                course_key=self.course_key,
+                paginate_queryset_fn=lambda queryset: paginator.paginate_queryset(queryset, request, view=self),
+            )
+        )
+        if not results:
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        errors = sum(1 for result in results if result.is_error)
+        if errors == len(results):
+            code = status.HTTP_422_UNPROCESSABLE_ENTITY
+        elif errors:
+            code = status.HTTP_207_MULTI_STATUS
+        else:
+            code = status.HTTP_200_OK
+        response = paginator.get_paginated_response([shapes.grade_row(result) for result in results])
+        response.status_code = code
+        return response
 
 
 class ProgramTransfersView(_ProgramView):

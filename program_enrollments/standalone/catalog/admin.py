@@ -26,5 +26,5 @@ class OrganizationAdmin(admin.ModelAdmin):
 
 @admin.register(CourseRun)
 class CourseRunAdmin(admin.ModelAdmin):
-    list_display = ("key", "title")
+    list_display = ("key", "title", "start", "end", "self_paced")
     search_fields = ("key", "title")

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import UTC
 from uuid import UUID
 
 from django.db import transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from opaque_keys import InvalidKeyError
 from opaque_keys.edx.keys import CourseKey
 
@@ -70,6 +73,7 @@ def _check_program(program, index) -> dict:
         "uuid": uuid,
         "title": _require(program, "title", where),
         "type": program.get("type") or "",
+        "marketing_slug": program.get("marketing_slug") or "",
         "organization_key": _require(organization, "key", f"{where}, authoring organization 0"),
         "organization_name": organization.get("name") or "" if isinstance(organization, dict) else "",
         "curricula": [],
@@ -85,7 +89,7 @@ def _check_program(program, index) -> dict:
                     CourseKey.from_string(key)
                 except InvalidKeyError as error:
                     raise CatalogFormatError(f"{r_where}: {key!r} is not a valid course key") from error
-                course_runs.append((key, run.get("title") or course.get("title") or ""))
+                course_runs.append((key, run.get("title") or course.get("title") or "", _run_schedule(run, r_where)))
         checked["curricula"].append(
             {
                 "uuid": _uuid(_require(curriculum, "uuid", c_where), c_where),
@@ -95,6 +99,22 @@ def _check_program(program, index) -> dict:
             }
         )
     return checked
+
+
+def _run_schedule(run: dict, where: str) -> dict:
+    """The run's ``start``, ``end`` and pacing (``pacing_type``) as given; absent ones are left out."""
+    schedule = {}
+    for name in ("start", "end"):
+        value = run.get(name)
+        if value in (None, ""):
+            continue
+        moment = parse_datetime(value) if isinstance(value, str) else None
+        if moment is None:
+            raise CatalogFormatError(f"{where}: '{name}' {value!r} is not an ISO 8601 date and time")
+        schedule[name] = moment if timezone.is_aware(moment) else timezone.make_aware(moment, UTC)
+    if run.get("pacing_type"):
+        schedule["self_paced"] = run["pacing_type"] == "self_paced"
+    return schedule
 
 
 @transaction.atomic
@@ -107,7 +127,12 @@ def load_programs(programs: list[dict]) -> LoadSummary:
         )
         program, created = Program.objects.update_or_create(
             uuid=data["uuid"],
-            defaults={"title": data["title"], "type": data["type"], "authoring_organization": organization},
+            defaults={
+                "title": data["title"],
+                "type": data["type"],
+                "marketing_slug": data["marketing_slug"],
+                "authoring_organization": organization,
+            },
         )
         summary.programs_created += created
         summary.programs_updated += not created
@@ -122,9 +147,12 @@ def load_programs(programs: list[dict]) -> LoadSummary:
                 },
             )
             runs = []
-            for key, title in curriculum_data["course_runs"]:
-                run, run_created = CourseRun.objects.get_or_create(key=key, defaults={"title": title})
+            for key, title, schedule in curriculum_data["course_runs"]:
+                run, run_created = CourseRun.objects.get_or_create(key=key, defaults={"title": title, **schedule})
                 summary.course_runs_created += run_created
+                changed = {name: value for name, value in schedule.items() if getattr(run, name) != value}
+                if changed and not run_created:
+                    CourseRun.objects.filter(pk=run.pk).update(**changed)
                 runs.append(run)
             curriculum.course_runs.set(runs)
             summary.curricula += 1

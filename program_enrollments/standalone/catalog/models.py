@@ -19,6 +19,10 @@ class CourseRun(models.Model):
 
     key = CourseKeyField(max_length=255, unique=True)
     title = models.CharField(max_length=255, blank=True)
+    # The schedule the learner's program pages show (Open edX's CourseOverview start, end, self_paced).
+    start = models.DateTimeField(null=True, blank=True)
+    end = models.DateTimeField(null=True, blank=True)
+    self_paced = models.BooleanField(default=False)
 
     def __str__(self):
         return str(self.key)
@@ -30,6 +34,7 @@ class Program(models.Model):
     uuid = models.UUIDField(unique=True)
     title = models.CharField(max_length=255)
     type = models.CharField(max_length=64, blank=True)
+    marketing_slug = models.CharField(max_length=255, blank=True)
     authoring_organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="programs")
 
     def __str__(self):

@@ -54,3 +54,50 @@ class SSOIdentity(models.Model):
     def save(self, *args, **kwargs):
         self.student_key_normalized = normalize_student_key(self.student_key)
         super().save(*args, **kwargs)
+
+
+class CourseAccessRole(models.Model):
+    """A user's role in a course run (the shape of Open edX's ``student.CourseAccessRole``).
+
+    The program writes grant and remove the ``staff`` role here, as Open edX's
+    ``CourseStaffRole`` does in ``student_courseaccessrole``.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    org = models.CharField(max_length=64, db_index=True, blank=True)
+    course_id = CourseKeyField(max_length=255, db_index=True, blank=True)
+    role = models.CharField(max_length=64, db_index=True)
+
+    class Meta:
+        verbose_name = "course access role"
+        constraints = [
+            models.UniqueConstraint(fields=["user", "org", "course_id", "role"], name="lms_courseaccessrole_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.user_id} is {self.role} in {self.course_id}"
+
+
+class CourseGrade(TimeStampedModel):
+    """A learner's grade in a course run (the stand-in for Open edX's ``grades.PersistentCourseGrade``).
+
+    The standalone host computes no grades: they are entered in the admin or loaded from a
+    CSV file (``load_course_grades``). A learner without a row has a zero grade, as in Open edX.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    course_id = CourseKeyField(max_length=255, db_index=True)
+    percent = models.FloatField(help_text="The overall grade, from 0.0 to 1.0.")
+    letter_grade = models.CharField(max_length=255, blank=True, help_text="e.g. Pass, A; blank when none.")
+    passed = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "course_id"], name="lms_coursegrade_unique_user_course"),
+            models.CheckConstraint(
+                condition=models.Q(percent__gte=0.0, percent__lte=1.0), name="lms_coursegrade_percent_range"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user_id} in {self.course_id}: {self.percent:.2f} {self.letter_grade}"

@@ -8,7 +8,7 @@ from django.db import transaction
 
 from program_enrollments import api
 from program_enrollments.standalone.catalog.loading import load_programs, parse_document
-from program_enrollments.standalone.lms.models import SSOIdentity
+from program_enrollments.standalone.lms.models import CourseGrade, SSOIdentity
 from program_enrollments.standalone.oauth.models import ApplicationAccess
 
 DEMO_CATALOG = Path(__file__).resolve().parents[3] / "fixtures" / "demo_programs.json"
@@ -22,6 +22,8 @@ DEMO_CLIENT = ("demo-registrar", "demo-registrar-secret")
 LEARNER_PASSWORD = "learner"
 # username -> student key at GTx; the last learner has no account yet (a waiting learner).
 LEARNERS = {"learner1": "GT-1001", "learner2": "GT-1002", "learner3": "GT-1003", None: "GT-2001"}
+# Demo grades in DEMO_COURSE: username -> (percent, letter grade, passed); learner3 has none (a zero grade).
+GRADES = {"learner1": (0.92, "Pass", True), "learner2": (0.41, "", False)}
 
 
 class Command(BaseCommand):
@@ -74,6 +76,12 @@ class Command(BaseCommand):
             actor=admin,
             reason="Demo data",
         )
+        for username, (percent, letter_grade, passed) in GRADES.items():
+            CourseGrade.objects.update_or_create(
+                user=User.objects.get(username=username),
+                course_id=DEMO_COURSE,
+                defaults={"percent": percent, "letter_grade": letter_grade, "passed": passed},
+            )
         self.stdout.write(
             f"Demo learners {', '.join(k for k in LEARNERS if k)} (password '{LEARNER_PASSWORD}') and waiting "
             f"learner {LEARNERS[None]} are enrolled in program {CYBERSECURITY}, active in {DEMO_COURSE}."

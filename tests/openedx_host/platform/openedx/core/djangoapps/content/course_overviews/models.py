@@ -66,6 +66,13 @@ class CourseOverview(TimeStampedModel):
         return self._location
 
     @property
+    def display_name_with_default(self):
+        """The display name, or the run's URL name with spaces for underscores (the platform's default)."""
+        if self.display_name is not None:
+            return self.display_name
+        return getattr(self.id, "run", str(self.id)).replace("_", " ")
+
+    @property
     def pacing(self):
         return "self" if self.self_paced else "instructor"
 

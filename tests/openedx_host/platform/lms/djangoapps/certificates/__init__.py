@@ -1,0 +1,1 @@
+"""Stand-in of the platform's ``lms/djangoapps/certificates`` package (its Python API only)."""
