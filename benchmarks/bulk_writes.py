@@ -89,8 +89,8 @@ def raw_insert(keys, catalog):
     with connection.cursor() as cursor:
         cursor.executemany(
             f"INSERT INTO {table} (created, modified, program_enrollment_id, course_key, status, course_staff, "
-            "learner_ref) VALUES (%s, %s, %s, %s, %s, %s, %s)",
-            [(now, now, pk, catalog.SHARED_COURSE, "active", False, ref) for pk, ref in enrollments],
+            "learner_ref, access_grant) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+            [(now, now, pk, catalog.SHARED_COURSE, "active", False, ref, "none") for pk, ref in enrollments],
         )
     return len(keys) / (time.perf_counter() - started)
 

@@ -52,7 +52,8 @@ def run(count):
     from tests import catalog
 
     catalog.load()
-    staff = get_user_model().objects.create(username="bench-staff", is_staff=True)
+    # Writes need the change permissions (docs/decisions/0006): a superuser has them all.
+    staff = get_user_model().objects.create(username="bench-staff", is_staff=True, is_superuser=True)
     client = Client(HTTP_AUTHORIZATION=f"JWT {generate_jwt(staff)}")
     url = f"/api/program_enrollments/v1/programs/{catalog.CYBERSECURITY}/courses/{catalog.SHARED_COURSE}/enrollments/"
 

@@ -77,7 +77,9 @@ class ProgramEnrollment(TimeStampedModel):
     program_uuid = models.UUIDField(db_index=True)
     curriculum_uuid = models.UUIDField(db_index=True)
     status = models.CharField(max_length=9, choices=ProgramEnrollmentStatus.choices)
-    learner_ref = ProgramLearnerRefField(db_index=True)
+    # Indexed in Meta.indexes (a plain b-tree: linking and the learner view look waiting
+    # learners up by it; no query matches it by pattern).
+    learner_ref = ProgramLearnerRefField()
 
     # The derived identity columns are rebuilt from the others; history keeps what people changed.
     history = HistoricalRecords(
@@ -88,6 +90,7 @@ class ProgramEnrollment(TimeStampedModel):
     objects = ProgramEnrollmentQuerySet.as_manager()
 
     class Meta:
+        indexes = [models.Index(fields=["learner_ref"], name="pe_learner_ref")]
         constraints = [
             models.UniqueConstraint(
                 fields=["program_uuid", "external_user_key_normalized"],
@@ -171,7 +174,8 @@ class ProgramCourseEnrollment(TimeStampedModel):
     # With access_grant "changed": the course enrollment's mode and activity before the program.
     prior_mode = models.CharField(max_length=100, null=True, blank=True)
     prior_is_active = models.BooleanField(null=True, blank=True)
-    learner_ref = CourseLearnerRefField(db_index=True)
+    # Not indexed: no query looks rows up by it (the one-active index is on active_learner_ref).
+    learner_ref = CourseLearnerRefField()
     active_learner_ref = models.GeneratedField(
         expression=Case(
             When(status=ProgramCourseEnrollmentStatus.ACTIVE, then=F("learner_ref")),
