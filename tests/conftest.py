@@ -17,6 +17,30 @@ def vendor():
     return connection.vendor
 
 
+@pytest.fixture
+def support(client):
+    """The admin's test client, signed in as a superuser."""
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory(username="support", is_staff=True, is_superuser=True))
+    return client
+
+
+@pytest.fixture
+def viewer(client):
+    """The admin's test client, signed in as staff with the view permissions only."""
+    from django.contrib.auth.models import Permission
+
+    from tests.factories import UserFactory
+
+    user = UserFactory(username="viewer", is_staff=True)
+    user.user_permissions.set(
+        Permission.objects.filter(codename__in=["view_programenrollment", "view_programcourseenrollment"])
+    )
+    client.force_login(user)
+    return client
+
+
 @pytest.fixture(autouse=True)
 def _host_state():
     """Each test starts without the host state a database rollback leaves behind (see ``hosts.reset``)."""

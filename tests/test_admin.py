@@ -1,7 +1,6 @@
 """The admin for support staff: search, learner page, changes and transfers through the Python API."""
 
 import pytest
-from django.contrib.auth.models import Permission
 
 from program_enrollments.models import ProgramCourseEnrollment, ProgramEnrollment
 from tests import catalog as c
@@ -12,22 +11,6 @@ pytestmark = pytest.mark.django_db
 
 PE_ADMIN = "/admin/program_enrollments/programenrollment/"
 PCE_ADMIN = "/admin/program_enrollments/programcourseenrollment/"
-
-
-@pytest.fixture
-def support(client):
-    client.force_login(UserFactory(username="support", is_staff=True, is_superuser=True))
-    return client
-
-
-@pytest.fixture
-def viewer(client):
-    user = UserFactory(username="viewer", is_staff=True)
-    user.user_permissions.set(
-        Permission.objects.filter(codename__in=["view_programenrollment", "view_programcourseenrollment"])
-    )
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture

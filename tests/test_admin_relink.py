@@ -1,7 +1,6 @@
 """The admin's support lookup (username, email or student key; SSO uid and linked account) and relinking."""
 
 import pytest
-from django.contrib.auth.models import Permission
 
 from program_enrollments.models import ProgramEnrollment
 from tests import catalog as c
@@ -13,22 +12,6 @@ pytestmark = pytest.mark.django_db
 
 LEARNER = "/admin/program_enrollments/programenrollment/learner/"
 CourseEnrollment = hosts.course_enrollment_model()
-
-
-@pytest.fixture
-def support(client):
-    client.force_login(UserFactory(username="support", is_staff=True, is_superuser=True))
-    return client
-
-
-@pytest.fixture
-def viewer(client):
-    user = UserFactory(username="viewer", is_staff=True)
-    user.user_permissions.set(
-        Permission.objects.filter(codename__in=["view_programenrollment", "view_programcourseenrollment"])
-    )
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture

@@ -106,10 +106,19 @@ def carry(row: ProgramCourseEnrollment, source: ProgramCourseEnrollment) -> None
     row.prior_is_active = source.prior_is_active
 
 
-def take_back(course_key: CourseKey, rows_by_user: Mapping[int, ProgramCourseEnrollment]) -> None:
+def take_back(
+    course_key: CourseKey,
+    rows_by_user: Mapping[int, ProgramCourseEnrollment],
+    *,
+    created_mode: str | None = None,
+) -> None:
     """Take back what a program gave the users in ``course_key``; ``rows_by_user`` just left the active state.
 
-    A course enrollment that another active program course enrollment still backs
+    A course enrollment the program created (or whose origin is unknown) is deactivated;
+    with ``created_mode`` it is also moved to that mode while still ``masters`` (a relink
+    moves the old account to ``audit``, as Open edX's built-in app does). One it changed
+    gets back what it was, where still as the program left it; the learner's own is left
+    alone. A course enrollment that another active program course enrollment still backs
     is left as it is (that program granted it). Runs after the rows were written.
     """
     if not rows_by_user:
@@ -120,25 +129,39 @@ def take_back(course_key: CourseKey, rows_by_user: Mapping[int, ProgramCourseEnr
             active_learner_ref__in={user_ref(user_id) for user_id in rows_by_user},
         ).values_list("active_learner_ref", flat=True)
     )
-    released = {user_id: row for user_id, row in rows_by_user.items() if user_ref(user_id) not in still_active}
+    released = {
+        user_id: row
+        for user_id, row in rows_by_user.items()
+        if user_ref(user_id) not in still_active and row.access_grant != CourseAccessGrant.NONE
+    }
     backend = lms_backend()
-    deactivate = [user_id for user_id, row in released.items() if row.access_grant in _DEACTIVATED_ON_RELEASE]
-    if deactivate:
-        backend.deactivate(course_key, deactivate)
-    restore = {user_id: row for user_id, row in released.items() if row.access_grant == CourseAccessGrant.CHANGED}
-    if not restore:
+    if created_mode is None:
+        deactivate = [user_id for user_id, row in released.items() if row.access_grant in _DEACTIVATED_ON_RELEASE]
+        if deactivate:
+            backend.deactivate(course_key, deactivate)
+        released = {user_id: row for user_id, row in released.items() if row.access_grant == CourseAccessGrant.CHANGED}
+    if not released:
         return
-    current = backend.get_enrollments(course_key, restore)
+    current = backend.get_enrollments(course_key, released)
     changes = {}
-    for user_id, row in restore.items():
+    for user_id, row in released.items():
         state = current.get(user_id)
         if state is None:
             continue
-        _id, mode, is_active = state
-        # Only what the program changed, and only if it is still as the program left it.
-        mode_back = row.prior_mode if mode == MASTERS_MODE and row.prior_mode not in (None, MASTERS_MODE) else None
-        active_back = False if row.prior_is_active is False and is_active else None
-        if (mode_back, active_back) != (None, None):
-            changes[user_id] = (mode_back, active_back)
+        change = _change_back(row, mode=state[1], is_active=state[2], created_mode=created_mode)
+        if change != (None, None):
+            changes[user_id] = change
     if changes:
         backend.update_enrollments(course_key, changes)
+
+
+def _change_back(
+    row: ProgramCourseEnrollment, *, mode: str, is_active: bool, created_mode: str | None
+) -> tuple[str | None, bool | None]:
+    """The ``(mode, is_active)`` change that gives back what ``row``'s program gave (None: keep that part)."""
+    if row.access_grant in _DEACTIVATED_ON_RELEASE:
+        return (created_mode if mode == MASTERS_MODE else None, False if is_active else None)
+    # Changed: only what the program changed, and only while it is still as the program left it.
+    mode_back = row.prior_mode if mode == MASTERS_MODE and row.prior_mode not in (None, MASTERS_MODE) else None
+    active_back = False if row.prior_is_active is False and is_active else None
+    return mode_back, active_back

@@ -57,6 +57,15 @@ def can_access_program(user, program: ProgramData | None, *, write: bool) -> boo
     return grants.exists()
 
 
+def may_write_some_organization(user) -> bool:
+    """Whether ``user`` may change the enrollments of at least one organization's programs."""
+    if not _is_active(user):
+        return False
+    return has_global_access(user, write=True) or (
+        OrganizationGrant.objects.filter(user=user, access=OrganizationGrant.Access.WRITE).exists()
+    )
+
+
 def readable_organizations(user) -> set[str] | None:
     """The organizations whose programs ``user`` may read; None means every organization."""
     if not _is_active(user):

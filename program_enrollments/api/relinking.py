@@ -35,17 +35,19 @@ from uuid import UUID
 
 from django.utils import timezone
 
-from program_enrollments.api import _batches, _history, linking
+from program_enrollments.api import _batches, _course_access, _history, linking
 from program_enrollments.api._validation import as_student_key, as_uuid
 from program_enrollments.backends import lms_backend
-from program_enrollments.constants import MASTERS_MODE, CourseAccessGrant, ProgramCourseEnrollmentStatus
+from program_enrollments.constants import ProgramCourseEnrollmentStatus
 from program_enrollments.data import LinkOutcome
-from program_enrollments.identity import normalize_student_key, user_ref
+from program_enrollments.identity import normalize_student_key
 from program_enrollments.models import ProgramCourseEnrollment, ProgramEnrollment
 
 log = logging.getLogger(__name__)
 
 ACTIVE = ProgramCourseEnrollmentStatus.ACTIVE
+# The mode a course enrollment the program created goes back to when the key moves to another
+# account (with the course enrollment made inactive), as Open edX's built-in app does.
 AUDIT_MODE = "audit"
 
 CHANGED_MEANWHILE_TEMPLATE = (
@@ -53,9 +55,6 @@ CHANGED_MEANWHILE_TEMPLATE = (
     "nothing was changed"
 )
 RELINK_ERROR_TEMPLATE = "Could not relink external student key={external_user_key} to username={username}"
-
-# Grants whose course enrollment the previous account gives back by leaving the course (in audit).
-_LEFT_ON_RELINK = frozenset({CourseAccessGrant.CREATED, CourseAccessGrant.UNKNOWN})
 
 
 def link_program_enrollments(
@@ -228,31 +227,9 @@ def _give_back(rows: list[ProgramCourseEnrollment], previous: dict[int, tuple[in
             by_course.setdefault(str(row.course_key), (row.course_key, {}))[1][old_user] = row
         if row.course_staff:
             staff.setdefault(str(row.course_key), (row.course_key, set()))[1].add(old_user)
-    backend = lms_backend()
     for course_key, rows_by_user in by_course.values():
-        backed = set(
-            ProgramCourseEnrollment.objects.filter(
-                course_key=course_key, active_learner_ref__in={user_ref(user_id) for user_id in rows_by_user}
-            ).values_list("active_learner_ref", flat=True)
-        )
-        released = {
-            user_id: row
-            for user_id, row in rows_by_user.items()
-            if user_ref(user_id) not in backed and row.access_grant != CourseAccessGrant.NONE
-        }
-        if not released:
-            continue
-        current = backend.get_enrollments(course_key, released)
-        changes = {}
-        for user_id, row in released.items():
-            state = current.get(user_id)
-            if state is None:
-                continue
-            change = _change_back(row, mode=state[1], is_active=state[2])
-            if change != (None, None):
-                changes[user_id] = change
-        if changes:
-            backend.update_enrollments(course_key, changes)
+        _course_access.take_back(course_key, rows_by_user, created_mode=AUDIT_MODE)
+    backend = lms_backend()
     for course_key, user_ids in staff.values():
         # A role another program course enrollment of the account grants stays.
         kept = set(
@@ -262,13 +239,3 @@ def _give_back(rows: list[ProgramCourseEnrollment], previous: dict[int, tuple[in
         )
         if user_ids - kept:
             backend.set_course_staff(course_key, user_ids - kept, staff=False)
-
-
-def _change_back(row: ProgramCourseEnrollment, *, mode: str, is_active: bool) -> tuple[str | None, bool | None]:
-    """The ``(mode, is_active)`` change that gives back what ``row``'s program gave (None: keep that part)."""
-    if row.access_grant in _LEFT_ON_RELINK:
-        return (AUDIT_MODE if mode == MASTERS_MODE else None, False if is_active else None)
-    # Changed: only what the program changed, and only while it is still as the program left it.
-    mode_back = row.prior_mode if mode == MASTERS_MODE and row.prior_mode not in (None, MASTERS_MODE) else None
-    active_back = False if row.prior_is_active is False and is_active else None
-    return mode_back, active_back

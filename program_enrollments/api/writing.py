@@ -392,14 +392,7 @@ def _apply_course_chunk(context: _CourseContext, chunk: list[_Item]) -> dict[str
             if item.course_staff is not None:
                 staff_requests.append((row, enrollment.user_id, item.course_staff))
         else:
-            before = (
-                existing.status,
-                existing.course_staff,
-                existing.course_enrollment_id,
-                existing.access_grant,
-                existing.prior_mode,
-                existing.prior_is_active,
-            )
+            before = _course_row_state(existing)
             if item.course_staff is not None:
                 existing.course_staff = item.course_staff
                 staff_requests.append((existing, enrollment.user_id, item.course_staff))
@@ -408,14 +401,7 @@ def _apply_course_chunk(context: _CourseContext, chunk: list[_Item]) -> dict[str
             if existing.status == ACTIVE and item.status == INACTIVE and enrollment.user_id:
                 leaving[enrollment.user_id] = existing
             existing.status = item.status
-            if before != (
-                existing.status,
-                existing.course_staff,
-                existing.course_enrollment_id,
-                existing.access_grant,
-                existing.prior_mode,
-                existing.prior_is_active,
-            ):
+            if before != _course_row_state(existing):
                 existing.modified = now
                 changed.append(existing)
         results[item.student_key] = item.status
@@ -445,6 +431,11 @@ def _apply_course_chunk(context: _CourseContext, chunk: list[_Item]) -> dict[str
 
 # What a write may change of an existing program course enrollment.
 _COURSE_ROW_FIELDS = ["status", "course_staff", "course_enrollment", "access_grant", "prior_mode", "prior_is_active"]
+
+
+def _course_row_state(row: ProgramCourseEnrollment) -> tuple:
+    """The values of ``_COURSE_ROW_FIELDS`` of a row, to tell whether a write changed it."""
+    return tuple(getattr(row, ProgramCourseEnrollment._meta.get_field(name).attname) for name in _COURSE_ROW_FIELDS)
 
 
 def active_holders(course_key: CourseKey, learner_refs: Iterable[str]) -> dict[str, int]:

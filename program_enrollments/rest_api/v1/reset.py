@@ -19,9 +19,8 @@ from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 
 from program_enrollments import api, conf
-from program_enrollments.api.access import has_global_access
+from program_enrollments.api.access import may_write_some_organization
 from program_enrollments.data import ProgramData
-from program_enrollments.models import OrganizationGrant
 from program_enrollments.rest_api.v1.authentication import ConfiguredAuthenticationClasses
 from program_enrollments.rest_api.v1.parsers import DepthLimitedJSONParser
 from program_enrollments.rest_api.v1.permissions import (
@@ -53,10 +52,7 @@ class MayWriteSomeOrganization(BasePermission):
             return WRITE_SCOPE in set(claims.get("scopes") or ()) and any(
                 str(value).startswith(CONTENT_ORG_FILTER) for value in claims.get("filters") or ()
             )
-        return (
-            has_global_access(request.user, write=True)
-            or OrganizationGrant.objects.filter(user=request.user, access=OrganizationGrant.Access.WRITE).exists()
-        )
+        return may_write_some_organization(request.user)
 
 
 class EnrollmentDataResetView(_APIView):

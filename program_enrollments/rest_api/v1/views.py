@@ -123,16 +123,19 @@ def _database_failure(exc: BaseException) -> bool:
     return False
 
 
-def _outcome_response(results: dict[str, str], successes) -> Response:
+def _summary_code(succeeded: int, total: int) -> int:
     """200 when every learner succeeded, 207 when some did, 422 when none did."""
-    succeeded = sum(1 for value in results.values() if value in successes)
-    if succeeded == len(results):
-        code = status.HTTP_200_OK
-    elif succeeded:
-        code = status.HTTP_207_MULTI_STATUS
-    else:
-        code = status.HTTP_422_UNPROCESSABLE_ENTITY
-    return Response(results, status=code)
+    if succeeded == total:
+        return status.HTTP_200_OK
+    if succeeded:
+        return status.HTTP_207_MULTI_STATUS
+    return status.HTTP_422_UNPROCESSABLE_ENTITY
+
+
+def _outcome_response(results: dict[str, str], successes) -> Response:
+    return Response(
+        results, status=_summary_code(sum(1 for value in results.values() if value in successes), len(results))
+    )
 
 
 def _describe(errors) -> str:
@@ -427,15 +430,8 @@ class ProgramCourseGradesView(_ProgramCourseView):
         )
         if not results:
             return Response(status=status.HTTP_204_NO_CONTENT)
-        errors = sum(1 for result in results if result.is_error)
-        if errors == len(results):
-            code = status.HTTP_422_UNPROCESSABLE_ENTITY
-        elif errors:
-            code = status.HTTP_207_MULTI_STATUS
-        else:
-            code = status.HTTP_200_OK
         response = paginator.get_paginated_response([shapes.grade_row(result) for result in results])
-        response.status_code = code
+        response.status_code = _summary_code(sum(1 for result in results if not result.is_error), len(results))
         return response
 
 
