@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from opaque_keys.edx.keys import CourseKey
 
+from program_enrollments.api import _sql
 from program_enrollments.backends import lms_backend
 from program_enrollments.constants import MASTERS_MODE, UPGRADABLE_MODES, CourseAccessGrant
 from program_enrollments.identity import user_ref
@@ -123,12 +124,17 @@ def take_back(
     """
     if not rows_by_user:
         return
-    still_active = set(
-        ProgramCourseEnrollment.objects.filter(
-            course_key=course_key,
-            active_learner_ref__in={user_ref(user_id) for user_id in rows_by_user},
-        ).values_list("active_learner_ref", flat=True)
-    )
+    refs = [user_ref(user_id) for user_id in rows_by_user]
+    condition, params = _sql.in_list(_sql.column(ProgramCourseEnrollment, "active_learner_ref"), refs, _sql.TEXT)
+    still_active = {
+        ref
+        for (ref,) in _sql.fetch(
+            f"SELECT {_sql.column(ProgramCourseEnrollment, 'active_learner_ref')} "
+            f"FROM {_sql.table(ProgramCourseEnrollment)} "
+            f"WHERE {_sql.column(ProgramCourseEnrollment, 'course_key')} = %s AND {condition}",
+            [str(course_key), *params],
+        )
+    }
     released = {
         user_id: row
         for user_id, row in rows_by_user.items()

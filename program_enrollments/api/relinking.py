@@ -35,7 +35,7 @@ from uuid import UUID
 
 from django.utils import timezone
 
-from program_enrollments.api import _batches, _course_access, _history, linking
+from program_enrollments.api import _batches, _course_access, _history, _sql, linking
 from program_enrollments.api._validation import as_student_key, as_uuid
 from program_enrollments.backends import lms_backend
 from program_enrollments.constants import ProgramCourseEnrollmentStatus
@@ -188,32 +188,34 @@ def _relink(
 
 def _detach(
     pairs: list[tuple[ProgramEnrollment, int]], previous: dict[int, tuple[int, str]], *, actor, reason: str | None
-) -> list[ProgramCourseEnrollment]:
+):
     """Clear the course enrollment pointers of the enrollments' course rows; return the rows.
 
-    The returned instances keep what the program gave the previous account (``access_grant``,
-    ``prior_mode``, ``prior_is_active``): linking rewrites it in the database, on instances of its own.
+    The returned rows keep what the program gave the previous account (``access_grant``,
+    ``prior_mode``, ``prior_is_active``): linking rewrites it in the database, on rows of its own.
     """
     now = timezone.now()
-    rows = list(
-        ProgramCourseEnrollment.objects.select_for_update()
-        .filter(program_enrollment_id__in=[enrollment.id for enrollment, _ in pairs])
-        .order_by("id")
-    )
-    detached = [row for row in rows if row.course_enrollment_id is not None]
-    for row in detached:
-        row.course_enrollment_id = None
-        row.modified = now
-        row._change_reason = reason or f"Unlinked from user {previous[row.program_enrollment_id][1]} to relink"
+    rows = linking.rows_of_enrollments([enrollment.id for enrollment, _ in pairs])
+    detached = [row.id for row in rows if row.course_enrollment_id is not None]
     if detached:
-        ProgramCourseEnrollment.objects.bulk_update(detached, ["course_enrollment", "modified"])
-        _history.record(
-            ProgramCourseEnrollment, detached, created=False, actor=actor, reason="Unlinked to relink", when=now
+        _sql.update_ids(ProgramCourseEnrollment, {"course_enrollment": None, "modified": _sql.timestamp(now)}, detached)
+        _history.record_ids(
+            ProgramCourseEnrollment,
+            detached,
+            created=False,
+            actor=actor,
+            reason="Unlinked to relink",
+            when=now,
+            reasons={
+                row.id: reason or f"Unlinked from user {previous[row.program_enrollment_id][1]} to relink"
+                for row in rows
+                if row.course_enrollment_id is not None
+            },
         )
     return rows
 
 
-def _give_back(rows: list[ProgramCourseEnrollment], previous: dict[int, tuple[int, str]]) -> None:
+def _give_back(rows: list, previous: dict[int, tuple[int, str]]) -> None:
     """Take back from the previous accounts what the program gave them in the courses of their active rows.
 
     Runs after linking: the rows no longer count as the previous accounts' active

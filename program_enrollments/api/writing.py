@@ -5,12 +5,18 @@ read, decided and written with a fixed number of queries, whatever its size.
 The one-active rule is checked here (the learner is ``conflicted``) and held by
 the database (see ``models.ProgramCourseEnrollment``); a race the check misses
 is refused by the database and decided again (see ``_batches``).
+
+The statements are plain SQL (``_sql``, docs/decisions/0009): a chunk reads the
+few columns its decisions need (locking the rows it may change), inserts its new
+rows with one multi-row ``INSERT … RETURNING``, changes rows with one ``UPDATE …
+WHERE id IN (…)`` per target state, and copies their history with ``INSERT …
+SELECT`` from the rows just written (``_history``). No model instance is built.
 """
 
 from __future__ import annotations
 
 import logging
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,7 +26,7 @@ from django.utils import timezone
 from opaque_keys.edx.keys import CourseKey
 
 from program_enrollments import conf
-from program_enrollments.api import _batches, _course_access, _course_staff, _history
+from program_enrollments.api import _batches, _course_access, _course_staff, _history, _sql
 from program_enrollments.api._validation import (
     as_course_key,
     as_student_key,
@@ -30,30 +36,38 @@ from program_enrollments.api._validation import (
 )
 from program_enrollments.backends import lms_backend
 from program_enrollments.constants import (
+    STUDENT_KEY_MAX_LENGTH,
+    CourseAccessGrant,
     ProgramCourseEnrollmentStatus,
     ProgramEnrollmentStatus,
     WriteStatus,
 )
 from program_enrollments.data import CourseEnrollmentRequest, ProgramData, ProgramEnrollmentRequest
 from program_enrollments.exceptions import CourseDoesNotExist, CourseNotInProgram, InvalidRequest
-from program_enrollments.identity import normalize_student_key
+from program_enrollments.identity import key_ref, normalize_student_key, user_ref
 from program_enrollments.models import ProgramCourseEnrollment, ProgramEnrollment
 
 log = logging.getLogger(__name__)
 
-ACTIVE = ProgramCourseEnrollmentStatus.ACTIVE
-INACTIVE = ProgramCourseEnrollmentStatus.INACTIVE
+ACTIVE = ProgramCourseEnrollmentStatus.ACTIVE.value
+INACTIVE = ProgramCourseEnrollmentStatus.INACTIVE.value
+_ACTIVE_PROGRAM_STATUSES = frozenset(str(status) for status in ProgramEnrollmentStatus.active_values())
+
+PE = ProgramEnrollment
+PCE = ProgramCourseEnrollment
 
 
-@dataclass(frozen=True)
 class _Item:
     """One request of a bulk write, checked."""
 
-    student_key: str
-    folded_key: str
-    status: str
-    curriculum_uuid: UUID | None = None
-    course_staff: bool | None = None
+    __slots__ = ("student_key", "folded_key", "status", "curriculum_uuid", "course_staff")
+
+    def __init__(self, student_key, folded_key, status, curriculum_uuid=None, course_staff=None):
+        self.student_key = student_key
+        self.folded_key = folded_key
+        self.status = status
+        self.curriculum_uuid = curriculum_uuid
+        self.course_staff = course_staff
 
 
 def _internal_error(item: _Item) -> dict[str, str]:
@@ -82,11 +96,72 @@ def _check_mode(create: bool, update: bool) -> None:
         raise InvalidRequest("A write must allow creating, updating, or both.")
 
 
-def _status_of(item: Any, position: int) -> str:
-    status = field(item, "status")
-    if not isinstance(status, str):
-        raise InvalidRequest(f"item {position}: status must be a string, not {status!r}.")
-    return status
+def _program(program_uuid) -> ProgramData:
+    """The catalog's program of ``program_uuid``, or ``program_uuid`` itself when it is the program read already."""
+    return program_uuid if isinstance(program_uuid, ProgramData) else get_program(program_uuid)
+
+
+def _checked_key(value, position: int) -> tuple[str, str]:
+    """The student key of item ``position`` and its folded form, or InvalidRequest.
+
+    A printable ASCII key (what partners send) is checked and folded without the
+    per-character Unicode look-ups: it holds no invisible character, and folding
+    it is lowering it (same length).
+    """
+    if (
+        type(value) is str
+        and value.isascii()
+        and value.isprintable()
+        and len(value) <= STUDENT_KEY_MAX_LENGTH
+        and not value.isspace()
+        and value
+    ):
+        return value, value.lower()
+    key = as_student_key(value, position=position)
+    return key, normalize_student_key(key)
+
+
+def _program_items(requests, create: bool) -> list[_Item]:
+    items = []
+    for position, request in enumerate(requests):
+        if type(request) is dict:
+            key, status, curriculum = request.get("student_key"), request.get("status"), request.get("curriculum_uuid")
+        else:
+            key, status = field(request, "student_key"), field(request, "status")
+            curriculum = field(request, "curriculum_uuid")
+        key, folded = _checked_key(key, position)
+        if not isinstance(status, str):
+            raise InvalidRequest(f"item {position}: status must be a string, not {status!r}.")
+        if create:
+            if curriculum is None:
+                raise InvalidRequest(f"item {position}: curriculum_uuid is required.")
+            # A well-formed uuid that is not one of the program's curricula is that learner's
+            # ``invalid-curriculum`` (decided per learner below), not the whole request's error.
+            curriculum = as_uuid(curriculum, name=f"item {position}: curriculum_uuid")
+        else:
+            curriculum = None
+        items.append(_Item(key, folded, status, curriculum))
+    return items
+
+
+def _course_items(requests) -> list[_Item]:
+    items = []
+    for position, request in enumerate(requests):
+        if type(request) is dict:
+            key, status, course_staff = request.get("student_key"), request.get("status"), request.get("course_staff")
+        else:
+            key, status, course_staff = (
+                field(request, "student_key"),
+                field(request, "status"),
+                field(request, "course_staff"),
+            )
+        key, folded = _checked_key(key, position)
+        if not isinstance(status, str):
+            raise InvalidRequest(f"item {position}: status must be a string, not {status!r}.")
+        if course_staff is not None and not isinstance(course_staff, bool):
+            raise InvalidRequest(f"item {position}: course_staff must be a boolean, not {course_staff!r}.")
+        items.append(_Item(key, folded, status, course_staff=course_staff))
+    return items
 
 
 # --- program enrollments ----------------------------------------------------------------------
@@ -94,7 +169,7 @@ def _status_of(item: Any, position: int) -> str:
 
 def write_program_enrollments(
     *,
-    program_uuid: UUID | str,
+    program_uuid: UUID | str | ProgramData,
     requests: Iterable[ProgramEnrollmentRequest | dict],
     create: bool,
     update: bool,
@@ -110,7 +185,8 @@ def write_program_enrollments(
     An existing learner keeps their curriculum, as in Open edX's built-in app,
     unless the ``UPDATE_MOVES_CURRICULUM`` setting is on (then PUT moves them to
     it, ``invalid-curriculum`` when it is not the program's). A new learner whose
-    SSO identity is known is linked at once.
+    SSO identity is known is linked at once. ``program_uuid`` may be the program as the
+    catalog backend returned it (a ``ProgramData``), which spares looking it up again.
 
     Returns a status per student key, in the caller's casing and request order:
     the new status, or one of ``duplicated`` (the key twice in the request, or
@@ -124,22 +200,8 @@ def write_program_enrollments(
         InvalidRequest: a malformed argument (nothing is written).
     """
     _check_mode(create, update)
-    program = get_program(program_uuid)
-    items = []
-    for position, request in enumerate(requests):
-        key = as_student_key(field(request, "student_key"), position=position)
-        status = _status_of(request, position)
-        curriculum = field(request, "curriculum_uuid")
-        if create:
-            if curriculum is None:
-                raise InvalidRequest(f"item {position}: curriculum_uuid is required.")
-            # A well-formed uuid that is not one of the program's curricula is that learner's
-            # ``invalid-curriculum`` (decided per learner below), not the whole request's error.
-            curriculum = as_uuid(curriculum, name=f"item {position}: curriculum_uuid")
-        else:
-            curriculum = None
-        items.append(_Item(key, normalize_student_key(key), status, curriculum_uuid=curriculum))
-
+    program = _program(program_uuid)
+    items = _program_items(requests, create)
     results, remaining = _screen(items, ProgramEnrollmentStatus.values)
 
     def apply(chunk: list[_Item]) -> dict[str, str]:
@@ -151,83 +213,141 @@ def write_program_enrollments(
     return results
 
 
+def _read_program_enrollments(program_uuid: UUID, folded_keys: Sequence[str], names: Sequence[str]) -> list[tuple]:
+    """``names`` of the program's enrollments of ``folded_keys``, in id order, locked for the transaction."""
+    condition, params = _sql.in_list(_sql.column(PE, "external_user_key_normalized"), folded_keys, _sql.TEXT)
+    return _sql.fetch(
+        f"SELECT {_sql.columns(PE, names)} FROM {_sql.table(PE)} "
+        f"WHERE {_sql.column(PE, 'program_uuid')} = %s AND {condition} ORDER BY {_sql.column(PE, 'id')}"
+        f"{_sql.for_update()}",
+        [_sql.prep(PE, "program_uuid", program_uuid), *params],
+    )
+
+
+def _as_uuid(value) -> UUID | None:
+    """A uuid column's value as a UUID (MySQL and SQLite return 32 hex digits)."""
+    return value if value is None or isinstance(value, UUID) else UUID(value)
+
+
 def _apply_program_chunk(program: ProgramData, chunk, *, create, update, actor, reason) -> dict[str, str]:
     now = timezone.now()
     existing = {
-        enrollment.external_user_key_normalized: enrollment
-        for enrollment in ProgramEnrollment.objects.select_for_update()
-        .for_program(program.uuid)
-        .filter(external_user_key_normalized__in=[item.folded_key for item in chunk])
-        .order_by("id")
+        folded: (enrollment_id, status, _as_uuid(curriculum))
+        for enrollment_id, folded, status, curriculum in _read_program_enrollments(
+            program.uuid,
+            [item.folded_key for item in chunk],
+            ["id", "external_user_key_normalized", "status", "curriculum_uuid"],
+        )
     }
     results: dict[str, str] = {}
     to_create: list[_Item] = []
-    changed: list[ProgramEnrollment] = []
+    # Changed enrollment ids by their new (status, curriculum).
+    changes: dict[tuple[str, UUID], list[int]] = defaultdict(list)
     moves_curriculum = conf.get("UPDATE_MOVES_CURRICULUM")
+    curricula = {curriculum.uuid for curriculum in program.curricula}
     for item in chunk:
-        enrollment = existing.get(item.folded_key)
+        found = existing.get(item.folded_key)
         # The item's curriculum counts for a new learner, and for an existing one only where
         # updates move learners (UPDATE_MOVES_CURRICULUM); elsewhere it is ignored, as in Open edX.
-        curriculum_counts = item.curriculum_uuid is not None and (enrollment is None or moves_curriculum)
-        if enrollment is not None and not update:
+        curriculum_counts = item.curriculum_uuid is not None and (found is None or moves_curriculum)
+        if found is not None and not update:
             results[item.student_key] = WriteStatus.CONFLICT
-        elif enrollment is None and not create:
+        elif found is None and not create:
             results[item.student_key] = WriteStatus.NOT_IN_PROGRAM
-        elif curriculum_counts and not program.has_curriculum(item.curriculum_uuid):
+        elif curriculum_counts and item.curriculum_uuid not in curricula:
             results[item.student_key] = WriteStatus.INVALID_CURRICULUM
-        elif enrollment is None:
+        elif found is None:
             to_create.append(item)
         else:
-            curriculum = item.curriculum_uuid if curriculum_counts else enrollment.curriculum_uuid
-            if enrollment.status != item.status or enrollment.curriculum_uuid != curriculum:
-                enrollment.status = item.status
-                enrollment.curriculum_uuid = curriculum
-                enrollment.modified = now
-                changed.append(enrollment)
+            enrollment_id, status, current = found
+            curriculum = item.curriculum_uuid if curriculum_counts else current
+            if status != item.status or current != curriculum:
+                changes[(item.status, curriculum)].append(enrollment_id)
             results[item.student_key] = item.status
 
+    created_ids: list[int] = []
     if to_create:
-        user_ids = lms_backend().resolve_users(program.organization_key, [item.student_key for item in to_create])
-        taken_users = (
-            set(
-                ProgramEnrollment.objects.for_program(program.uuid)
-                .filter(user_id__in=set(user_ids.values()))
-                .values_list("user_id", flat=True)
-            )
-            if user_ids
-            else set()
+        created_ids = _create_program_enrollments(program, to_create, results, now)
+    changed_ids: list[int] = []
+    stamp = _sql.timestamp(now)
+    for (status, curriculum), ids in changes.items():
+        _sql.update_ids(
+            PE,
+            {"status": status, "curriculum_uuid": _sql.prep(PE, "curriculum_uuid", curriculum), "modified": stamp},
+            ids,
         )
-        # Two new keys of one account in this chunk: one person twice, decided here rather
-        # than by the database refusing the second row (which would retry the whole chunk).
-        accounts = Counter(user_ids[item.folded_key] for item in to_create if item.folded_key in user_ids)
-        new = []
-        for item in to_create:
-            user_id = user_ids.get(item.folded_key)
-            if user_id in taken_users:
-                results[item.student_key] = WriteStatus.USER_ALREADY_ENROLLED
-                continue
-            if user_id is not None and accounts[user_id] > 1:
-                results[item.student_key] = WriteStatus.DUPLICATED
-                continue
-            enrollment = ProgramEnrollment(
-                user_id=user_id,
-                external_user_key=item.student_key,
-                program_uuid=program.uuid,
-                curriculum_uuid=item.curriculum_uuid,
-                status=item.status,
-                created=now,
-                modified=now,
-            )
-            enrollment._organization_key = program.organization_key
-            new.append(enrollment)
-            results[item.student_key] = item.status
-        created = ProgramEnrollment.objects.bulk_create(new)
-        _history.record(ProgramEnrollment, created, created=True, actor=actor, reason=reason, when=now)
-
-    if changed:
-        ProgramEnrollment.objects.bulk_update(changed, ["status", "curriculum_uuid", "modified"])
-        _history.record(ProgramEnrollment, changed, created=False, actor=actor, reason=reason, when=now)
+        changed_ids.extend(ids)
+    _history.record_ids(PE, created_ids, created=True, actor=actor, reason=reason, when=now)
+    _history.record_ids(PE, changed_ids, created=False, actor=actor, reason=reason, when=now)
     return results
+
+
+def _create_program_enrollments(program: ProgramData, to_create: list[_Item], results: dict, now) -> list[int]:
+    """Insert the new learners' enrollments (realized where their SSO identity is known); return the new ids."""
+    user_ids = lms_backend().resolve_users(program.organization_key, [item.student_key for item in to_create])
+    taken_users: set[int] = set()
+    if user_ids:
+        condition, params = _sql.in_list(_sql.column(PE, "user"), list(set(user_ids.values())), _sql.BIGINT)
+        taken_users = {
+            user_id
+            for (user_id,) in _sql.fetch(
+                f"SELECT {_sql.column(PE, 'user')} FROM {_sql.table(PE)} "
+                f"WHERE {_sql.column(PE, 'program_uuid')} = %s AND {condition}",
+                [_sql.prep(PE, "program_uuid", program.uuid), *params],
+            )
+        }
+    # Two new keys of one account in this chunk: one person twice, decided here rather
+    # than by the database refusing the second row (which would retry the whole chunk).
+    accounts = Counter(user_ids[item.folded_key] for item in to_create if item.folded_key in user_ids)
+    stamp = _sql.timestamp(now)
+    program_uuid = _sql.prep(PE, "program_uuid", program.uuid)
+    organization = program.organization_key
+    rows = []
+    for item in to_create:
+        user_id = user_ids.get(item.folded_key)
+        if user_id in taken_users:
+            results[item.student_key] = WriteStatus.USER_ALREADY_ENROLLED
+            continue
+        if user_id is not None and accounts[user_id] > 1:
+            results[item.student_key] = WriteStatus.DUPLICATED
+            continue
+        rows.append(
+            (
+                stamp,
+                stamp,
+                user_id,
+                item.student_key,
+                item.folded_key,
+                program_uuid,
+                _sql.prep(PE, "curriculum_uuid", item.curriculum_uuid),
+                item.status,
+                user_ref(user_id) if user_id is not None else key_ref(organization, item.folded_key),
+            )
+        )
+        results[item.student_key] = item.status
+    if not rows:
+        return []
+    keys = [row[4] for row in rows]
+    created = _sql.insert(
+        PE,
+        [
+            "created",
+            "modified",
+            "user",
+            "external_user_key",
+            "external_user_key_normalized",
+            "program_uuid",
+            "curriculum_uuid",
+            "status",
+            "learner_ref",
+        ],
+        rows,
+        [_sql.TIMESTAMP, _sql.TIMESTAMP, _sql.BIGINT, _sql.TEXT, _sql.TEXT, _sql.UUID_TYPE, _sql.UUID_TYPE]
+        + [_sql.TEXT, _sql.TEXT],
+        returning=("id",),
+        lookup=lambda: [(row[0],) for row in _read_program_enrollments(program.uuid, keys, ["id"])],
+    )
+    return [row[0] for row in created]
 
 
 # --- program course enrollments ---------------------------------------------------------------
@@ -243,9 +363,75 @@ class _CourseContext:
     reason: str
 
 
+class _CourseRow:
+    """What a write reads and may change of a program course enrollment (``_COURSE_ROW_FIELDS``, by attname).
+
+    The course access helpers (``_course_access.record``, ``take_back``) and the course staff
+    role (``_course_staff.apply``) take it as they take a model instance.
+    """
+
+    __slots__ = (
+        "id",
+        "program_enrollment_id",
+        "status",
+        "course_staff",
+        "course_enrollment_id",
+        "access_grant",
+        "prior_mode",
+        "prior_is_active",
+    )
+
+    def __init__(
+        self,
+        id,  # noqa: A002 - the column's name
+        program_enrollment_id,
+        status,
+        course_staff,
+        course_enrollment_id,
+        access_grant,
+        prior_mode,
+        prior_is_active,
+    ):
+        self.id = id
+        self.program_enrollment_id = program_enrollment_id
+        self.status = status
+        self.course_staff = course_staff
+        self.course_enrollment_id = course_enrollment_id
+        self.access_grant = access_grant
+        self.prior_mode = prior_mode
+        self.prior_is_active = prior_is_active
+
+    def state(self) -> tuple:
+        """The values of ``_COURSE_ROW_FIELDS``, to tell whether a write changed the row."""
+        return (
+            self.status,
+            self.course_staff,
+            self.course_enrollment_id,
+            self.access_grant,
+            self.prior_mode,
+            self.prior_is_active,
+        )
+
+
+class _Learner:
+    """What a course write reads of a program enrollment."""
+
+    __slots__ = ("id", "user_id", "status", "learner_ref")
+
+    def __init__(self, id, user_id, status, learner_ref):  # noqa: A002 - the column's name
+        self.id = id
+        self.user_id = user_id
+        self.status = status
+        self.learner_ref = learner_ref
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in _ACTIVE_PROGRAM_STATUSES
+
+
 def write_program_course_enrollments(
     *,
-    program_uuid: UUID | str,
+    program_uuid: UUID | str | ProgramData,
     course_key: CourseKey | str,
     requests: Iterable[CourseEnrollmentRequest | dict],
     create: bool,
@@ -258,7 +444,8 @@ def write_program_course_enrollments(
     ``create`` alone is POST, ``update`` alone is PATCH, both is PUT. Making a
     learner active enrolls a realized learner's LMS account in the course in
     masters mode; making them inactive deactivates that course enrollment
-    unless another program's active enrollment still backs it.
+    unless another program's active enrollment still backs it. ``program_uuid`` may be the
+    program as the catalog backend returned it (a ``ProgramData``).
 
     Returns a status per student key, in the caller's casing and request order:
     ``active`` or ``inactive`` on success, or one of ``duplicated``,
@@ -273,18 +460,10 @@ def write_program_course_enrollments(
         InvalidRequest: a malformed argument (nothing is written).
     """
     _check_mode(create, update)
-    program = get_program(program_uuid)
+    program = _program(program_uuid)
     key = as_course_key(course_key)
     check_course_in_program(program, key)
-    items = []
-    for position, request in enumerate(requests):
-        student_key = as_student_key(field(request, "student_key"), position=position)
-        status = _status_of(request, position)
-        course_staff = field(request, "course_staff")
-        if course_staff is not None and not isinstance(course_staff, bool):
-            raise InvalidRequest(f"item {position}: course_staff must be a boolean, not {course_staff!r}.")
-        items.append(_Item(student_key, normalize_student_key(student_key), status, course_staff=course_staff))
-
+    items = _course_items(requests)
     results, remaining = _screen(items, ProgramCourseEnrollmentStatus.values)
     context = _CourseContext(program, key, create, update, actor, reason)
     results.update(
@@ -311,28 +490,82 @@ def check_course_in_program(program: ProgramData, course_key: CourseKey) -> None
         raise CourseNotInProgram(f"Course {course_key} is not part of program {program.uuid}.")
 
 
+# The columns a course write reads of its program course enrollments (``_CourseRow``).
+_COURSE_ROW_COLUMNS = [
+    "id",
+    "program_enrollment",
+    "status",
+    "course_staff",
+    "course_enrollment",
+    "access_grant",
+    "prior_mode",
+    "prior_is_active",
+]
+# The columns of a new program course enrollment, and their PostgreSQL array types.
+_NEW_COURSE_ROW_COLUMNS = [
+    "created",
+    "modified",
+    "program_enrollment",
+    "course_enrollment",
+    "course_key",
+    "status",
+    "course_staff",
+    "access_grant",
+    "prior_mode",
+    "prior_is_active",
+    "learner_ref",
+]
+_NEW_COURSE_ROW_TYPES = [
+    _sql.TIMESTAMP,
+    _sql.TIMESTAMP,
+    _sql.BIGINT,
+    _sql.BIGINT,
+    _sql.TEXT,
+    _sql.TEXT,
+    _sql.BOOLEAN,
+    _sql.TEXT,
+    _sql.TEXT,
+    _sql.BOOLEAN,
+    _sql.TEXT,
+]
+
+
+def _read_course_rows(course: str, enrollment_ids: list[int]) -> dict[int, _CourseRow]:
+    """The course run's rows of the program enrollments, by program enrollment id, locked."""
+    if not enrollment_ids:
+        return {}
+    condition, params = _sql.in_list(_sql.column(PCE, "program_enrollment"), enrollment_ids, _sql.BIGINT)
+    rows = _sql.fetch(
+        f"SELECT {_sql.columns(PCE, _COURSE_ROW_COLUMNS)} FROM {_sql.table(PCE)} "
+        f"WHERE {_sql.column(PCE, 'course_key')} = %s AND {condition} ORDER BY {_sql.column(PCE, 'id')}"
+        f"{_sql.for_update()}",
+        [course, *params],
+    )
+    return {
+        row[1]: _CourseRow(row[0], row[1], row[2], bool(row[3]), row[4], row[5], row[6], _sql.as_bool(row[7]))
+        for row in rows
+    }
+
+
 def _apply_course_chunk(context: _CourseContext, chunk: list[_Item]) -> dict[str, str]:
     now = timezone.now()
     course_key = context.course_key
+    course = str(course_key)
     enrollments = {
-        enrollment.external_user_key_normalized: enrollment
-        for enrollment in ProgramEnrollment.objects.select_for_update()
-        .for_program(context.program.uuid)
-        .filter(external_user_key_normalized__in=[item.folded_key for item in chunk])
-        .order_by("id")
+        folded: _Learner(enrollment_id, user_id, status, ref)
+        for enrollment_id, folded, user_id, status, ref in _read_program_enrollments(
+            context.program.uuid,
+            [item.folded_key for item in chunk],
+            ["id", "external_user_key_normalized", "user", "status", "learner_ref"],
+        )
     }
-    course_enrollments = {
-        row.program_enrollment_id: row
-        for row in ProgramCourseEnrollment.objects.select_for_update()
-        .filter(program_enrollment__in=[enrollment.id for enrollment in enrollments.values()], course_key=course_key)
-        .order_by("id")
-    }
+    course_rows = _read_course_rows(course, [enrollment.id for enrollment in enrollments.values()])
 
     results: dict[str, str] = {}
-    writes: list[tuple[_Item, ProgramEnrollment, ProgramCourseEnrollment | None]] = []
+    writes: list[tuple[_Item, _Learner, _CourseRow | None]] = []
     for item in chunk:
         enrollment = enrollments.get(item.folded_key)
-        existing = course_enrollments.get(enrollment.id) if enrollment else None
+        existing = course_rows.get(enrollment.id) if enrollment else None
         if enrollment is None:
             results[item.student_key] = WriteStatus.NOT_IN_PROGRAM
         elif existing is not None and not context.update:
@@ -346,7 +579,7 @@ def _apply_course_chunk(context: _CourseContext, chunk: list[_Item]) -> dict[str
 
     # The application-side check of the one-active rule: the database holds it too.
     holders = active_holders(
-        course_key, {enrollment.learner_ref for item, enrollment, _ in writes if item.status == ACTIVE}
+        course, {enrollment.learner_ref for item, enrollment, _ in writes if item.status == ACTIVE}
     )
     allowed = []
     for item, enrollment, existing in writes:
@@ -371,28 +604,32 @@ def _apply_course_chunk(context: _CourseContext, chunk: list[_Item]) -> dict[str
     granted = _course_access.grant(course_key, activate_users)
     attached = _course_access.attach(course_key, attach_users)
 
-    new: list[ProgramCourseEnrollment] = []
-    changed: list[ProgramCourseEnrollment] = []
-    leaving: dict[int, ProgramCourseEnrollment] = {}
-    staff_requests: list[tuple[ProgramCourseEnrollment, int | None, bool]] = []
+    new: list[tuple[_CourseRow, _Learner]] = []
+    # Changed rows by their new state, and the rows whose course enrollment changes.
+    changes: dict[tuple, list[int]] = defaultdict(list)
+    new_course_enrollments: dict[int, tuple[int | None]] = {}
+    leaving: dict[int, _CourseRow] = {}
+    staff_requests: list[tuple[_CourseRow, int | None, bool]] = []
     for item, enrollment, existing in allowed:
         given = granted.get(enrollment.user_id) if item.status == ACTIVE else attached.get(enrollment.user_id)
         if existing is None:
-            row = ProgramCourseEnrollment(
-                program_enrollment=enrollment,
-                course_key=course_key,
-                status=item.status,
-                course_staff=bool(item.course_staff),
-                created=now,
-                modified=now,
+            row = _CourseRow(
+                None,
+                enrollment.id,
+                item.status,
+                bool(item.course_staff),
+                None,
+                CourseAccessGrant.UNKNOWN.value,
+                None,
+                None,
             )
             if given is not None:
                 _course_access.record(row, given, entering=True)
-            new.append(row)
+            new.append((row, enrollment))
             if item.course_staff is not None:
                 staff_requests.append((row, enrollment.user_id, item.course_staff))
         else:
-            before = _course_row_state(existing)
+            before = existing.state()
             if item.course_staff is not None:
                 existing.course_staff = item.course_staff
                 staff_requests.append((existing, enrollment.user_id, item.course_staff))
@@ -401,50 +638,84 @@ def _apply_course_chunk(context: _CourseContext, chunk: list[_Item]) -> dict[str
             if existing.status == ACTIVE and item.status == INACTIVE and enrollment.user_id:
                 leaving[enrollment.user_id] = existing
             existing.status = item.status
-            if before != _course_row_state(existing):
-                existing.modified = now
-                changed.append(existing)
+            if before != existing.state():
+                changes[
+                    (existing.status, existing.course_staff, existing.access_grant, existing.prior_mode)
+                    + (existing.prior_is_active,)
+                ].append(existing.id)
+                if existing.course_enrollment_id != before[2]:
+                    new_course_enrollments[existing.id] = (existing.course_enrollment_id,)
         results[item.student_key] = item.status
 
-    if changed:
-        # Rows leaving the active state go first: with rows of one learner on both
-        # sides, a single statement could meet the unique index mid-way.
-        for rows in (
-            [row for row in changed if row.status == INACTIVE],
-            [row for row in changed if row.status == ACTIVE],
-        ):
-            if rows:
-                ProgramCourseEnrollment.objects.bulk_update(rows, [*_COURSE_ROW_FIELDS, "modified"])
-        _history.record(
-            ProgramCourseEnrollment, changed, created=False, actor=context.actor, reason=context.reason, when=now
+    stamp = _sql.timestamp(now)
+    changed_ids: list[int] = []
+    # Rows leaving the active state go first: with rows of one learner on both sides, a
+    # single statement could meet the unique index mid-way.
+    for state in sorted(changes, key=lambda state: state[0] == ACTIVE):
+        status, course_staff, access_grant, prior_mode, prior_is_active = state
+        ids = changes[state]
+        _sql.update_ids(
+            PCE,
+            {
+                "status": status,
+                "course_staff": course_staff,
+                "access_grant": access_grant,
+                "prior_mode": prior_mode,
+                "prior_is_active": prior_is_active,
+                "modified": stamp,
+            },
+            ids,
         )
+        changed_ids.extend(ids)
+    _sql.update_rows(PCE, ["course_enrollment"], new_course_enrollments, [_sql.BIGINT])
+    _history.record_ids(PCE, changed_ids, created=False, actor=context.actor, reason=context.reason, when=now)
     if new:
-        created = ProgramCourseEnrollment.objects.bulk_create(new)
-        _history.record(
-            ProgramCourseEnrollment, created, created=True, actor=context.actor, reason=context.reason, when=now
+        created = _sql.insert(
+            PCE,
+            _NEW_COURSE_ROW_COLUMNS,
+            [
+                (
+                    stamp,
+                    stamp,
+                    row.program_enrollment_id,
+                    row.course_enrollment_id,
+                    course,
+                    row.status,
+                    row.course_staff,
+                    row.access_grant,
+                    row.prior_mode,
+                    row.prior_is_active,
+                    enrollment.learner_ref,
+                )
+                for row, enrollment in new
+            ],
+            _NEW_COURSE_ROW_TYPES,
+            returning=("id", "program_enrollment"),
+            lookup=lambda: [
+                (row.id, row.program_enrollment_id)
+                for row in _read_course_rows(course, [row.program_enrollment_id for row, _ in new]).values()
+            ],
         )
+        ids = dict((enrollment_id, row_id) for row_id, enrollment_id in created)
+        for row, _enrollment in new:
+            row.id = ids[row.program_enrollment_id]
+        _history.record_ids(PCE, list(ids.values()), created=True, actor=context.actor, reason=context.reason, when=now)
 
     _course_access.take_back(course_key, leaving)
     _course_staff.apply(course_key, staff_requests)
     return results
 
 
-# What a write may change of an existing program course enrollment.
-_COURSE_ROW_FIELDS = ["status", "course_staff", "course_enrollment", "access_grant", "prior_mode", "prior_is_active"]
-
-
-def _course_row_state(row: ProgramCourseEnrollment) -> tuple:
-    """The values of ``_COURSE_ROW_FIELDS`` of a row, to tell whether a write changed it."""
-    return tuple(getattr(row, ProgramCourseEnrollment._meta.get_field(name).attname) for name in _COURSE_ROW_FIELDS)
-
-
-def active_holders(course_key: CourseKey, learner_refs: Iterable[str]) -> dict[str, int]:
+def active_holders(course_key: CourseKey | str, learner_refs: Iterable[str]) -> dict[str, int]:
     """Map each learner ref active in ``course_key`` to the program enrollment holding its slot."""
-    refs = set(learner_refs)
+    refs = list(set(learner_refs))
     if not refs:
         return {}
+    condition, params = _sql.in_list(_sql.column(PCE, "active_learner_ref"), refs, _sql.TEXT)
     return dict(
-        ProgramCourseEnrollment.objects.filter(course_key=course_key, active_learner_ref__in=refs).values_list(
-            "active_learner_ref", "program_enrollment_id"
+        _sql.fetch(
+            f"SELECT {_sql.columns(PCE, ['active_learner_ref', 'program_enrollment'])} FROM {_sql.table(PCE)} "
+            f"WHERE {_sql.column(PCE, 'course_key')} = %s AND {condition}",
+            [str(course_key), *params],
         )
     )

@@ -13,6 +13,7 @@ from collections.abc import Collection, Iterable, Iterator, Mapping
 from uuid import UUID
 
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 from opaque_keys.edx.keys import CourseKey
 
 from program_enrollments.backends.base import CatalogBackend, LMSBackend
@@ -34,6 +35,13 @@ COURSE_STAFF_ROLE = "staff"
 COURSE_ADMIN_ROLES = (COURSE_STAFF_ROLE, "instructor")
 
 
+def _sql():
+    """The write path's SQL helpers (imported late: the core's API package imports the backends)."""
+    from program_enrollments.api import _sql as sql
+
+    return sql
+
+
 def _key(course_key) -> CourseKey:
     return course_key if isinstance(course_key, CourseKey) else CourseKey.from_string(str(course_key))
 
@@ -52,10 +60,15 @@ class StandaloneLMSBackend(LMSBackend):
         keys = {normalize_student_key(key) for key in student_keys}
         if not keys:
             return {}
-        rows = SSOIdentity.objects.filter(
-            organization_key=organization_key, student_key_normalized__in=keys
-        ).values_list("student_key_normalized", "user_id")
-        return dict(rows)
+        condition, params = _sql().in_list(_sql().column(SSOIdentity, "student_key_normalized"), list(keys), "text")
+        return dict(
+            _sql().fetch(
+                f"SELECT {_sql().columns(SSOIdentity, ['student_key_normalized', 'user'])} "
+                f"FROM {_sql().table(SSOIdentity)} WHERE {_sql().column(SSOIdentity, 'organization_key')} = %s "
+                f"AND {condition}",
+                [organization_key, *params],
+            )
+        )
 
     def get_user_ids(self, usernames: Iterable[str]) -> dict[str, int]:
         names = set(usernames)
@@ -64,26 +77,31 @@ class StandaloneLMSBackend(LMSBackend):
         return dict(get_user_model().objects.filter(username__in=names).values_list("username", "id"))
 
     def enroll(self, course_key: CourseKey, user_ids: Collection[int], *, active: bool = True) -> dict[int, int]:
+        """Set-wise: one read, one multi-row insert of the missing ones, one update per change of the others."""
         from program_enrollments.standalone.lms.models import CourseEnrollment
 
         if not user_ids:
             return {}
-        existing = list(
-            CourseEnrollment.objects.filter(course_id=course_key, user_id__in=user_ids).values_list(
-                "id", "user_id", "mode", "is_active"
-            )
-        )
-        ids = {user_id: enrollment_id for enrollment_id, user_id, _mode, _is_active in existing}
+        sql = _sql()
+        existing = self._enrollment_rows(course_key, user_ids)
+        ids = {user_id: enrollment_id for user_id, enrollment_id, _mode, _is_active in existing}
         missing = [user_id for user_id in user_ids if user_id not in ids]
-        created = CourseEnrollment.objects.bulk_create(
-            CourseEnrollment(user_id=user_id, course_id=course_key, mode=MASTERS_MODE, is_active=active)
-            for user_id in missing
-        )
-        ids.update({enrollment.user_id: enrollment.id for enrollment in created})
+        if missing:
+            now = sql.timestamp(timezone.now())
+            course = str(course_key)
+            created = sql.insert(
+                CourseEnrollment,
+                ["created", "modified", "user", "course_id", "mode", "is_active"],
+                [(now, now, user_id, course, MASTERS_MODE, active) for user_id in missing],
+                [sql.TIMESTAMP, sql.TIMESTAMP, sql.BIGINT, sql.TEXT, sql.TEXT, sql.BOOLEAN],
+                returning=("id", "user"),
+                lookup=lambda: [(row[1], row[0]) for row in self._enrollment_rows(course_key, missing)],
+            )
+            ids.update({user_id: enrollment_id for enrollment_id, user_id in created})
         if active:
-            to_upgrade = [row[0] for row in existing if row[2] in UPGRADABLE_MODES]
-            to_activate = [row[0] for row in existing if not row[3]]
-            for _enrollment_id, user_id, mode, _is_active in existing:
+            to_upgrade = [row[1] for row in existing if row[2] in UPGRADABLE_MODES]
+            to_activate = [row[1] for row in existing if not row[3]]
+            for user_id, _enrollment_id, mode, _is_active in existing:
                 if mode != MASTERS_MODE and mode not in UPGRADABLE_MODES:
                     log.info(
                         "Kept mode %s of user %s in %s for a program enrollment instead of %s.",
@@ -92,18 +110,35 @@ class StandaloneLMSBackend(LMSBackend):
                         course_key,
                         MASTERS_MODE,
                     )
-            if to_upgrade:
-                CourseEnrollment.objects.filter(id__in=to_upgrade).update(mode=MASTERS_MODE)
-            if to_activate:
-                CourseEnrollment.objects.filter(id__in=to_activate).update(is_active=True)
+            sql.update_ids(CourseEnrollment, {"mode": MASTERS_MODE}, to_upgrade)
+            sql.update_ids(CourseEnrollment, {"is_active": True}, to_activate)
         return ids
+
+    def _enrollment_rows(self, course_key, user_ids) -> list[tuple[int, int, str, bool]]:
+        """``(user id, id, mode, is_active)`` of the users' course enrollments in ``course_key``: one query."""
+        from program_enrollments.standalone.lms.models import CourseEnrollment
+
+        sql = _sql()
+        condition, params = sql.in_list(sql.column(CourseEnrollment, "user"), list(user_ids), sql.BIGINT)
+        rows = sql.fetch(
+            f"SELECT {sql.columns(CourseEnrollment, ['user', 'id', 'mode', 'is_active'])} "
+            f"FROM {sql.table(CourseEnrollment)} "
+            f"WHERE {sql.column(CourseEnrollment, 'course_id')} = %s AND {condition}",
+            [str(course_key), *params],
+        )
+        return [(user_id, enrollment_id, mode, bool(is_active)) for user_id, enrollment_id, mode, is_active in rows]
 
     def deactivate(self, course_key: CourseKey, user_ids: Collection[int]) -> None:
         from program_enrollments.standalone.lms.models import CourseEnrollment
 
         if user_ids:
-            CourseEnrollment.objects.filter(course_id=course_key, user_id__in=user_ids, is_active=True).update(
-                is_active=False
+            sql = _sql()
+            condition, params = sql.in_list(sql.column(CourseEnrollment, "user"), list(user_ids), sql.BIGINT)
+            sql.execute(
+                f"UPDATE {sql.table(CourseEnrollment)} SET {sql.column(CourseEnrollment, 'is_active')} = %s "
+                f"WHERE {sql.column(CourseEnrollment, 'course_id')} = %s AND {condition} "
+                f"AND {sql.column(CourseEnrollment, 'is_active')} = %s",
+                [False, str(course_key), *params, True],
             )
 
     def update_enrollments(self, course_key: CourseKey, changes: Mapping[int, tuple[str | None, bool | None]]) -> None:
@@ -114,10 +149,15 @@ class StandaloneLMSBackend(LMSBackend):
         for user_id, change in changes.items():
             if change != (None, None):
                 by_change[change].append(user_id)
+        sql = _sql()
         for (mode, is_active), user_ids in by_change.items():
-            values = {"mode": mode, "is_active": is_active}
-            CourseEnrollment.objects.filter(course_id=course_key, user_id__in=user_ids).update(
-                **{name: value for name, value in values.items() if value is not None}
+            values = {name: value for name, value in (("mode", mode), ("is_active", is_active)) if value is not None}
+            assignments = ", ".join(f"{sql.column(CourseEnrollment, name)} = %s" for name in values)
+            condition, params = sql.in_list(sql.column(CourseEnrollment, "user"), user_ids, sql.BIGINT)
+            sql.execute(
+                f"UPDATE {sql.table(CourseEnrollment)} SET {assignments} "
+                f"WHERE {sql.column(CourseEnrollment, 'course_id')} = %s AND {condition}",
+                [*values.values(), str(course_key), *params],
             )
 
     def course_staff_user_ids(self, course_key: CourseKey, user_ids: Collection[int]) -> set[int]:
@@ -161,14 +201,13 @@ class StandaloneLMSBackend(LMSBackend):
         return grades
 
     def get_enrollments(self, course_key: CourseKey, user_ids: Collection[int]) -> dict[int, tuple[int, str, bool]]:
-        from program_enrollments.standalone.lms.models import CourseEnrollment
 
         if not user_ids:
             return {}
-        rows = CourseEnrollment.objects.filter(course_id=course_key, user_id__in=user_ids).values_list(
-            "user_id", "id", "mode", "is_active"
-        )
-        return {user_id: (enrollment_id, mode, is_active) for user_id, enrollment_id, mode, is_active in rows}
+        return {
+            user_id: (enrollment_id, mode, is_active)
+            for user_id, enrollment_id, mode, is_active in self._enrollment_rows(course_key, user_ids)
+        }
 
     def get_user_course_enrollments(
         self, user_id: int, course_keys: Collection[str], *, modes: Collection[str]

@@ -122,3 +122,47 @@ def test_linking_query_count_is_flat(catalog):
         }
     print(counts)
     assert_query_counts(counts, per_learner=["link"])
+
+
+def test_course_writes_with_mixed_target_states_are_flat(catalog):
+    """Rows going to several states at once (status, staff role, course enrollment pointer): one
+    statement per target state, and one for the rows whose course enrollment changes."""
+    from program_enrollments.models import ProgramCourseEnrollment, ProgramEnrollment
+
+    counts = {}
+    # Sizes where every target state occurs (the number of states, not of learners, sets the count).
+    for size in (12, 24, 36) if hosts.is_openedx() else (12, 120, 960):
+        keys = _learners(size, True, "mixed")
+        enroll(catalog.CYBERSECURITY, keys)
+        enroll_course(catalog.CYBERSECURITY, catalog.SHARED_COURSE, keys[::2])
+        # Rows written before course enrollments were recorded (adopted ones): no pointer yet.
+        ProgramCourseEnrollment.objects.bulk_create(
+            ProgramCourseEnrollment(program_enrollment=enrollment, course_key=catalog.SHARED_COURSE, status="inactive")
+            for enrollment in ProgramEnrollment.objects.filter(external_user_key__in=keys[1::2])
+        )
+        requests = [
+            {"student_key": key, "status": "inactive" if index % 2 == 0 else "active", "course_staff": index % 3 == 0}
+            for index, key in enumerate(keys)
+        ]
+        counts[size] = {
+            "mixed": _count(
+                lambda requests=requests: api.write_program_course_enrollments(
+                    program_uuid=catalog.CYBERSECURITY,
+                    course_key=catalog.SHARED_COURSE,
+                    requests=requests,
+                    create=True,
+                    update=True,
+                )
+            )
+        }
+        rows = dict(
+            ProgramCourseEnrollment.objects.filter(program_enrollment__external_user_key__in=keys).values_list(
+                "program_enrollment__external_user_key", "status"
+            )
+        )
+        assert rows == {request["student_key"]: request["status"] for request in requests}
+        assert not ProgramCourseEnrollment.objects.filter(
+            program_enrollment__external_user_key__in=keys, course_enrollment__isnull=True
+        ).exists()
+    print(counts)
+    assert_query_counts(counts, per_learner=["mixed"])
