@@ -142,6 +142,24 @@ def test_all_transfers_every_learner_of_the_source_program(catalog, learners, tm
     assert "  transferred: 5" in stdout
 
 
+@pytest.mark.parametrize("header", ["Student_Key", "STUDENT_KEY", "  student_key ", "\tStudent_key"])
+def test_the_student_key_header_is_found_in_any_case_and_with_spaces_around(catalog, learners, tmp_path, header):
+    path = write_csv(tmp_path, f"email,{header},name\nk0@example.com,k0,Ann\nk1@example.com,K1,Bob\n")
+    stdout, _ = run(catalog, "--learners", path)
+    assert "  transferred: 2" in stdout
+    assert moved_keys(catalog) == {"k0", "k1"}
+
+
+def test_two_student_key_columns_differing_in_case_are_refused(catalog, learners, tmp_path):
+    before = snapshot()
+    path = write_csv(tmp_path, "student_key,Student_Key\nk0,k1\n")
+    with pytest.raises(
+        CommandError, match=r"the header row has 2 student_key columns: 'student_key' \(column 1\), 'Student_Key'"
+    ):
+        run(catalog, "--learners", path)
+    assert snapshot() == before
+
+
 def test_a_spreadsheet_file_with_a_byte_order_mark_and_blank_lines_is_read(catalog, learners, tmp_path):
     path = write_csv(tmp_path, "name,student_key\r\nA,k0\r\n\r\nB,k1\r\n", encoding="utf-8-sig")
     stdout, _ = run(catalog, "--learners", path)
@@ -329,6 +347,26 @@ def test_every_invalid_row_is_listed_at_once(catalog, learners, tmp_path):
         run(catalog, "--learners", path)
     assert "line 3: blank student_key" in str(error.value)
     assert "line 5: student_key 'K1' repeats line 4" in str(error.value)
+
+
+def test_many_invalid_rows_are_counted_and_the_first_listed_in_line_order(catalog, learners, tmp_path):
+    """Repeats (found apart from the other problems) and blank keys are merged in line order."""
+    lines = ["student_key"]
+    for index in range(15):
+        lines += [f"key-{index}", f"KEY-{index}", " "]  # lines 3i+2, 3i+3 (a repeat), 3i+4 (blank)
+    before = snapshot()
+    with pytest.raises(CommandError, match=r"30 invalid row\(s\); nothing was transferred") as error:
+        run(catalog, "--learners", write_csv(tmp_path, "\n".join(lines) + "\n"))
+    listed = str(error.value).splitlines()[1:]
+    expected = []
+    for index in range(10):
+        expected += [
+            f"  line {3 * index + 3}: student_key 'KEY-{index}' repeats line {3 * index + 2} "
+            "(case, width and Unicode normalization are ignored)",
+            f"  line {3 * index + 4}: blank student_key",
+        ]
+    assert listed == [*expected, "  ... and 10 more"]
+    assert snapshot() == before
 
 
 def test_a_key_repeated_across_batches_is_caught(catalog, learners, tmp_path):

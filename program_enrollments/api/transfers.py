@@ -6,30 +6,49 @@ course becomes active, pointing at the same LMS course enrollment, in one
 transaction: the learner keeps their progress and never loses access. The
 target program enrollment is created or reactivated; the source one may be
 given a new status. A learner who cannot be moved is reported and untouched.
+
+A chunk of learners is read, decided and written with a fixed number of
+statements whatever its size, each of them uniform so that its cost grows
+linearly with the chunk: the reads fetch only the columns the decision needs
+(no model instances), new rows go in with one multi-row ``INSERT`` (arrays
+through ``unnest`` on PostgreSQL, a multi-row ``VALUES`` elsewhere), rows that
+change alike with one ``UPDATE ... WHERE id IN (...)`` per target state, rows
+that each point at their own course enrollment with one ``UPDATE`` joined to a
+derived table of their values, and history with one ``INSERT ... SELECT`` from
+the rows just written. See docs/decisions/0004-set-wise-bulk-writes.rst.
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 from uuid import UUID
 
+from django.db import transaction
 from django.utils import timezone
 from opaque_keys.edx.keys import CourseKey
 
 from program_enrollments import conf
-from program_enrollments.api import _batches, _course_access, _history, linking
+from program_enrollments.api import _batches, _course_access, linking
 from program_enrollments.api._validation import as_course_key, as_student_key, as_uuid, get_program
 from program_enrollments.backends import lms_backend
-from program_enrollments.constants import ProgramCourseEnrollmentStatus, ProgramEnrollmentStatus, TransferStatus
+from program_enrollments.constants import (
+    STUDENT_KEY_MAX_LENGTH,
+    CourseAccessGrant,
+    ProgramCourseEnrollmentStatus,
+    ProgramEnrollmentStatus,
+    TransferStatus,
+)
 from program_enrollments.data import ProgramData, TransferOutcome, TransferReport
 from program_enrollments.exceptions import InvalidRequest
-from program_enrollments.identity import learner_ref, normalize_student_key, user_ref
+from program_enrollments.identity import key_ref, normalize_student_key, user_ref
 from program_enrollments.models import ProgramCourseEnrollment, ProgramEnrollment
 
 ACTIVE = ProgramCourseEnrollmentStatus.ACTIVE
 INACTIVE = ProgramCourseEnrollmentStatus.INACTIVE
+ENROLLED = ProgramEnrollmentStatus.ENROLLED
 
 
 @dataclass(frozen=True)
@@ -42,6 +61,7 @@ class _Plan:
     dry_run: bool
     actor: object
     reason: str
+    target_courses: frozenset[str]
 
 
 def transfer_program_enrollments(
@@ -101,7 +121,9 @@ def iter_transfer_program_enrollments(
     ``to_curriculum_uuid`` defaults to the target's first active curriculum.
     ``source_status`` (for example ``canceled``) is given to the source program
     enrollment of each moved learner. With ``dry_run`` nothing is written and
-    movable learners are reported ``would-transfer``.
+    movable learners are reported ``would-transfer``. ``chunk_size`` learners
+    (default ``WRITE_CHUNK_SIZE``) are decided and written per transaction, with
+    the same number of statements whatever the size.
 
     The target enrollment is the learner's: a waiting target of the same key is
     linked to the learner's user (refused, ``illegal-operation``, where the key is
@@ -124,26 +146,30 @@ def iter_transfer_program_enrollments(
         from_program_uuid, to_program_uuid, to_curriculum_uuid, course_keys, source_status, dry_run, actor, reason
     )
     size = chunk_size or conf.get("WRITE_CHUNK_SIZE")
+    if not isinstance(size, int) or size < 1:
+        raise InvalidRequest(f"chunk_size must be a positive integer, not {chunk_size!r}.")
 
-    def apply(chunk: list[str]) -> dict[str, TransferOutcome]:
+    # A chunk is a list of (student key as given, folded key): keys are folded once.
+    def apply(chunk: list[tuple[str, str]]) -> dict[str, TransferOutcome]:
         return _transfer_chunk(plan, chunk)
 
-    def on_failure(key: str) -> dict[str, TransferOutcome]:
-        return {key: TransferOutcome(student_key=key, status=TransferStatus.INTERNAL_ERROR)}
+    def on_failure(item: tuple[str, str]) -> dict[str, TransferOutcome]:
+        return {item[0]: TransferOutcome(student_key=item[0], status=TransferStatus.INTERNAL_ERROR)}
 
     if student_keys is None:
         for chunk in _all_keys(plan.source.uuid, size):
             yield from _batches.run_chunk(chunk, apply=apply, on_failure=on_failure).values()
         return
 
-    keys = [as_student_key(key, position=index) for index, key in enumerate(student_keys)]
-    counts = Counter(normalize_student_key(key) for key in keys)
+    keys = [_checked_key(key, index) for index, key in enumerate(student_keys)]
+    folded = [_fold(key) for key in keys]
+    counts = Counter(folded)
     unique = []
-    for key in keys:
-        if counts[normalize_student_key(key)] > 1:
+    for key, fold in zip(keys, folded, strict=True):
+        if counts[fold] > 1:
             yield TransferOutcome(student_key=key, status=TransferStatus.DUPLICATED)
         else:
-            unique.append(key)
+            unique.append((key, fold))
     for chunk in _batches.chunked(unique, size):
         yield from _batches.run_chunk(chunk, apply=apply, on_failure=on_failure).values()
 
@@ -162,23 +188,24 @@ def _make_plan(from_uuid, to_uuid, curriculum_uuid, course_keys, source_status, 
         curriculum = as_uuid(curriculum_uuid, name="to_curriculum_uuid")
         if not target.has_curriculum(curriculum):
             raise InvalidRequest(f"Curriculum {curriculum} is not a curriculum of program {target.uuid}.")
+    target_courses = target.course_keys()
     scope = None
     if course_keys is not None:
         scope = frozenset(str(as_course_key(key)) for key in course_keys)
         if not scope:
             raise InvalidRequest("Give at least one course, or none to transfer every course.")
-        missing = sorted(scope - target.course_keys())
+        missing = sorted(scope - target_courses)
         if missing:
             raise InvalidRequest(f"Not in program {target.uuid}: {', '.join(missing)}.")
     if source_status is not None and source_status not in ProgramEnrollmentStatus.values:
         raise InvalidRequest(
             f"source_status must be one of {', '.join(ProgramEnrollmentStatus.values)}, not {source_status!r}."
         )
-    return _Plan(source, target, curriculum, scope, source_status, dry_run, actor, reason)
+    return _Plan(source, target, curriculum, scope, source_status, dry_run, actor, reason, target_courses)
 
 
-def _all_keys(program_uuid: UUID, size: int) -> Iterator[list[str]]:
-    """Student keys of every learner of a program, a chunk at a time (bounded memory)."""
+def _all_keys(program_uuid: UUID, size: int) -> Iterator[list[tuple[str, str]]]:
+    """(student key, folded key) of every learner of a program, a chunk at a time (bounded memory)."""
     last_id = 0
     while True:
         rows = list(
@@ -190,7 +217,24 @@ def _all_keys(program_uuid: UUID, size: int) -> Iterator[list[str]]:
         if not rows:
             return
         last_id = rows[-1][0]
-        yield [key for _, key in rows]
+        yield [(key, _fold(key)) for _, key in rows]
+
+
+def _checked_key(value, index: int) -> str:
+    """``as_student_key``, with a shortcut for the common key of printable ASCII characters.
+
+    Such a key holds no invisible character and keeps its length when folded, so only its
+    length and blankness can be wrong: the full check costs several microseconds a key.
+    """
+    if type(value) is str and value.isascii() and value.isprintable() and value.strip():
+        if len(value) <= STUDENT_KEY_MAX_LENGTH:
+            return value
+    return as_student_key(value, position=index)
+
+
+def _fold(student_key: str) -> str:
+    """``normalize_student_key``; an ASCII key's compatibility case fold is its lower case."""
+    return student_key.lower() if student_key.isascii() else normalize_student_key(student_key)
 
 
 def _same_organization(plan: _Plan) -> bool:
@@ -198,20 +242,69 @@ def _same_organization(plan: _Plan) -> bool:
     return (plan.source.organization_key or "").casefold() == (plan.target.organization_key or "").casefold()
 
 
+class _Enrollment(NamedTuple):
+    """The columns of a program enrollment that a transfer decides on."""
+
+    id: int
+    in_source: bool  # in the source program (otherwise in the target)
+    external_user_key: str
+    folded_key: str
+    user_id: int | None
+    status: str
+    in_curriculum: bool  # in the curriculum the transfer moves learners into
+    learner_ref: str
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ProgramEnrollmentStatus.active_values()
+
+
+class _CourseRow(NamedTuple):
+    """The columns of a program course enrollment that a transfer decides on and carries."""
+
+    id: int
+    enrollment_id: int
+    course_key: str
+    status: str
+    course_enrollment_id: int | None
+    access_grant: str
+    prior_mode: str | None
+    prior_is_active: bool | None
+    course_staff: bool
+
+
+@dataclass
+class _Access:
+    """The course enrollment a target row points at once active, and what the program changed of it.
+
+    The attributes ``_course_access.carry`` and ``_course_access.record`` set.
+    """
+
+    course_enrollment_id: int | None
+    access_grant: str
+    prior_mode: str | None
+    prior_is_active: bool | None
+
+    def values(self) -> tuple:
+        return (self.course_enrollment_id, self.access_grant, self.prior_mode, self.prior_is_active)
+
+
 @dataclass
 class _Move:
     """One learner to move: the source, the target (None: created), the rows, and the target's person."""
 
     key: str
-    source: ProgramEnrollment
-    target: ProgramEnrollment | None
-    moving: list[ProgramCourseEnrollment]
+    source: _Enrollment
+    target: _Enrollment | None
+    moving: list[_CourseRow]
     user_id: int | None  # the target's user once moved; None: the target stays waiting
     link_target: bool = False  # a waiting target linked to user_id by the move
+    target_id: int | None = None  # the target program enrollment, once it exists
+    ref: str = ""  # the target's learner identity once moved, once decided (see target_ref)
 
     @property
     def courses(self) -> tuple[str, ...]:
-        return tuple(sorted(str(row.course_key) for row in self.moving))
+        return tuple(sorted(row.course_key for row in self.moving))
 
     def target_ref(self, plan: _Plan) -> str:
         """The learner identity the target program enrollment has once moved."""
@@ -219,9 +312,7 @@ class _Move:
             return user_ref(self.user_id)
         if self.target is not None:
             return self.target.learner_ref
-        return learner_ref(
-            user_id=None, organization_key=plan.target.organization_key, student_key=self.source.external_user_key
-        )
+        return key_ref(plan.target.organization_key, self.source.folded_key)
 
 
 def _decide_people(plan: _Plan, candidates: list[_Move]) -> dict[str, TransferOutcome]:
@@ -248,7 +339,7 @@ def _decide_people(plan: _Plan, candidates: list[_Move]) -> dict[str, TransferOu
     for move in candidates:
         source_user = move.source.user_id
         target_user = move.target.user_id if move.target is not None else None
-        known = sso.get(normalize_student_key(move.source.external_user_key))
+        known = sso.get(move.source.folded_key) if sso else None
         detail = ""
         if target_user is not None:
             if source_user is not None and source_user != target_user:
@@ -276,12 +367,15 @@ def _decide_people(plan: _Plan, candidates: list[_Move]) -> dict[str, TransferOu
     # The target's person may already be in the target program under another student key.
     kept = [move for move in candidates if move.key not in refused]
     people = Counter(move.user_id for move in kept if move.user_id is not None)
-    enrolled = {
-        user_id: enrollment_id
-        for user_id, enrollment_id in ProgramEnrollment.objects.filter(
-            program_uuid=plan.target.uuid, user_id__in=list(people)
-        ).values_list("user_id", "id")
-    }
+    enrolled = (
+        dict(
+            ProgramEnrollment.objects.filter(program_uuid=plan.target.uuid, user_id__in=list(people)).values_list(
+                "user_id", "id"
+            )
+        )
+        if people
+        else {}
+    )
     for move in kept:
         if move.user_id is None:
             continue
@@ -303,43 +397,39 @@ def _decide_people(plan: _Plan, candidates: list[_Move]) -> dict[str, TransferOu
     return refused
 
 
-def _transfer_chunk(plan: _Plan, keys: list[str]) -> dict[str, TransferOutcome]:
+def _transfer_chunk(plan: _Plan, chunk: list[tuple[str, str]]) -> dict[str, TransferOutcome]:
+    """Decide and write one chunk of (student key, folded key) in the caller's transaction."""
+    sql = _Sql()
     now = timezone.now()
-    folded = [normalize_student_key(key) for key in keys]
-    enrollments = defaultdict(dict)
-    for enrollment in (
-        ProgramEnrollment.objects.select_for_update()
-        .filter(program_uuid__in=[plan.source.uuid, plan.target.uuid], external_user_key_normalized__in=folded)
-        .order_by("id")
-    ):
-        enrollments[enrollment.program_uuid][enrollment.external_user_key_normalized] = enrollment
-    sources, targets = enrollments[plan.source.uuid], enrollments[plan.target.uuid]
-    rows = defaultdict(list)
-    for row in (
-        ProgramCourseEnrollment.objects.select_for_update()
-        .filter(program_enrollment__in=[e.id for e in (*sources.values(), *targets.values())])
-        .order_by("id")
-    ):
-        rows[row.program_enrollment_id].append(row)
+    sources: dict[str, _Enrollment] = {}
+    targets: dict[str, _Enrollment] = {}
+    # A dry run writes nothing, so it need not hold other writers back.
+    lock = not plan.dry_run
+    for enrollment in sql.enrollments(plan, [fold for _, fold in chunk], lock=lock):
+        (sources if enrollment.in_source else targets)[enrollment.folded_key] = enrollment
+    rows: dict[int, list[_CourseRow]] = defaultdict(list)
+    enrollment_ids = [enrollment.id for enrollment in (*sources.values(), *targets.values())]
+    for row in sql.course_rows(enrollment_ids, lock=lock) if enrollment_ids else ():
+        rows[row.enrollment_id].append(row)
 
-    def in_scope(row):
-        return row.status == ACTIVE and (plan.course_keys is None or str(row.course_key) in plan.course_keys)
+    def in_scope(row: _CourseRow) -> bool:
+        return row.status == ACTIVE and (plan.course_keys is None or row.course_key in plan.course_keys)
 
     outcomes: dict[str, TransferOutcome] = {}
     candidates: list[_Move] = []
-    for key, fold in zip(keys, folded, strict=True):
+    for key, fold in chunk:
         source, target = sources.get(fold), targets.get(fold)
         if source is None:
             outcomes[key] = TransferOutcome(key, TransferStatus.NOT_IN_PROGRAM)
             continue
         moving = [row for row in rows[source.id] if in_scope(row)]
         if not moving:
-            held = tuple(sorted(str(row.course_key) for row in rows[target.id] if in_scope(row))) if target else ()
+            held = tuple(sorted(row.course_key for row in rows[target.id] if in_scope(row))) if target else ()
             status = TransferStatus.ALREADY_TRANSFERRED if held else TransferStatus.NOTHING_TO_TRANSFER
             outcomes[key] = TransferOutcome(key, status, courses=held)
             continue
         move = _Move(key, source, target, moving, user_id=None)
-        missing = [course for course in move.courses if course not in plan.target.course_keys()]
+        missing = [course for course in move.courses if course not in plan.target_courses]
         if missing:
             outcomes[key] = TransferOutcome(
                 key,
@@ -351,37 +441,32 @@ def _transfer_chunk(plan: _Plan, keys: list[str]) -> dict[str, TransferOutcome]:
             candidates.append(move)
     outcomes.update(_decide_people(plan, candidates))
     moves = [move for move in candidates if move.key not in outcomes]
+    for move in moves:
+        move.ref = move.target_ref(plan)
 
     # The target's person may hold the slot of a course through a third program (another
     # organization's key space, or a linked account). A waiting target linked by the move
     # brings its own active courses under the account too.
     def arriving(move: _Move) -> set[str]:
-        courses = set(move.courses)
+        courses = {row.course_key for row in move.moving}
         if move.link_target:
-            courses |= {str(row.course_key) for row in rows[move.target.id] if row.status == ACTIVE}
+            courses |= {row.course_key for row in rows[move.target.id] if row.status == ACTIVE}
         return courses
 
-    refs = {move.target_ref(plan) for move in moves}
+    refs = {move.ref for move in moves}
     course_keys = {course for move in moves for course in arriving(move)}
-    holders = (
-        {
-            (ref, str(course_key)): holder
-            for ref, course_key, holder in ProgramCourseEnrollment.objects.filter(
-                active_learner_ref__in=refs, course_key__in=course_keys
-            ).values_list("active_learner_ref", "course_key", "program_enrollment_id")
-        }
-        if moves
-        else {}
-    )
+    holders = sql.slot_holders(refs, course_keys) if moves else {}
     accepted: list[_Move] = []
+    status = TransferStatus.WOULD_TRANSFER if plan.dry_run else TransferStatus.TRANSFERRED
     for move in moves:
-        ref = move.target_ref(plan)
+        ref = move.ref
         own = {move.target.id if move.target else None}
+        moving = set(move.courses)
         blocked = sorted(
             course
             for course in arriving(move)
             if holders.get((ref, course)) not in {*own, None}
-            and not (holders.get((ref, course)) == move.source.id and course in move.courses)
+            and not (holders.get((ref, course)) == move.source.id and course in moving)
         )
         if blocked:
             outcomes[move.key] = TransferOutcome(
@@ -392,62 +477,75 @@ def _transfer_chunk(plan: _Plan, keys: list[str]) -> dict[str, TransferOutcome]:
             )
         else:
             accepted.append(move)
-            status = TransferStatus.WOULD_TRANSFER if plan.dry_run else TransferStatus.TRANSFERRED
             outcomes[move.key] = TransferOutcome(move.key, status, courses=move.courses)
-    if plan.dry_run or not accepted:
-        return {key: outcomes[key] for key in keys}
-    _apply_moves(plan, accepted, rows, now)
-    return {key: outcomes[key] for key in keys}
+    if not plan.dry_run and accepted:
+        _apply_moves(sql, plan, accepted, rows, now)
+    return {key: outcomes[key] for key, _ in chunk}
 
 
-def _apply_moves(plan: _Plan, accepted: list[_Move], rows, now) -> None:
-    reason = plan.reason or f"Transferred from program {plan.source.uuid} to {plan.target.uuid}"
+def _apply_moves(sql: _Sql, plan: _Plan, accepted: list[_Move], rows: dict[int, list[_CourseRow]], now) -> None:
+    """Write the accepted moves: a fixed number of statements, each uniform over the chunk."""
+    history = _History(sql, plan, now)
+    when = sql.datetime(now)
 
     # 1. Leave the source's courses first, so the target's rows can take the active slots.
-    leaving = [row for move in accepted for row in move.moving]
-    for row in leaving:
-        row.status = INACTIVE
-        row.modified = now
-    ProgramCourseEnrollment.objects.bulk_update(leaving, ["status", "modified"])
-    _history.record(ProgramCourseEnrollment, leaving, created=False, actor=plan.actor, reason=reason, when=now)
+    leaving = [row.id for move in accepted for row in move.moving]
+    sql.update(ProgramCourseEnrollment, leaving, {"status": INACTIVE, "modified": when})
+    history.record(ProgramCourseEnrollment, leaving, created=False)
 
     # 2. Link the waiting targets the move proves to be the learner's (their rows get course enrollments).
-    to_link = [(move.target, move.user_id) for move in accepted if move.link_target]
+    to_link = {move.target.id: move.user_id for move in accepted if move.link_target}
     if to_link:
-        linking.link_locked(to_link, actor=plan.actor)
-        for move in accepted:
-            if move.link_target:
-                rows[move.target.id] = list(
-                    ProgramCourseEnrollment.objects.filter(program_enrollment=move.target).order_by("id")
-                )
+        # Linking works on model instances; the targets are few (a waiting target of a realized
+        # learner) and already locked by this transaction.
+        instances = ProgramEnrollment.objects.filter(id__in=list(to_link)).order_by("id")
+        linking.link_locked([(instance, to_link[instance.id]) for instance in instances], actor=plan.actor)
+        for target_id in to_link:
+            rows.pop(target_id, None)
+        for row in sql.course_rows(list(to_link), lock=False):
+            rows[row.enrollment_id].append(row)
 
     # 3. Create or reactivate the target program enrollments.
-    new_targets, changed_targets = [], []
+    target_uuid, curriculum = sql.uuid(plan.target.uuid), sql.uuid(plan.curriculum_uuid)
+    new_targets = [move for move in accepted if move.target is None]
+    reactivated, recurriculumed = [], []
     for move in accepted:
-        if move.target is None:
-            move.target = ProgramEnrollment(
-                user_id=move.user_id,
-                external_user_key=move.source.external_user_key,
-                program_uuid=plan.target.uuid,
-                curriculum_uuid=plan.curriculum_uuid,
-                status=ProgramEnrollmentStatus.ENROLLED,
-                created=now,
-                modified=now,
-            )
-            move.target._organization_key = plan.target.organization_key
-            new_targets.append(move.target)
-        elif not move.target.is_active or move.target.curriculum_uuid != plan.curriculum_uuid:
+        if move.target is not None:
+            move.target_id = move.target.id
             if not move.target.is_active:
-                move.target.status = ProgramEnrollmentStatus.ENROLLED
-            move.target.curriculum_uuid = plan.curriculum_uuid
-            move.target.modified = now
-            changed_targets.append(move.target)
+                reactivated.append(move.target.id)
+            elif not move.target.in_curriculum:
+                recurriculumed.append(move.target.id)
     if new_targets:
-        ProgramEnrollment.objects.bulk_create(new_targets)
-        _history.record(ProgramEnrollment, new_targets, created=True, actor=plan.actor, reason=reason, when=now)
-    if changed_targets:
-        ProgramEnrollment.objects.bulk_update(changed_targets, ["status", "curriculum_uuid", "modified"])
-        _history.record(ProgramEnrollment, changed_targets, created=False, actor=plan.actor, reason=reason, when=now)
+        created = sql.insert(
+            ProgramEnrollment,
+            ("external_user_key_normalized",),
+            uniform={
+                "created": when,
+                "modified": when,
+                "program_uuid": target_uuid,
+                "curriculum_uuid": curriculum,
+                "status": ENROLLED,
+            },
+            columns=("user_id", "external_user_key", "external_user_key_normalized", "learner_ref"),
+            rows=[
+                (
+                    move.user_id,
+                    move.source.external_user_key,
+                    move.source.folded_key,
+                    move.ref,
+                )
+                for move in new_targets
+            ],
+            lookup={"program_uuid": target_uuid},
+        )
+        ids = {fold: enrollment_id for enrollment_id, fold in created}
+        for move in new_targets:
+            move.target_id = ids[move.source.folded_key]
+        history.record(ProgramEnrollment, list(ids.values()), created=True)
+    sql.update(ProgramEnrollment, reactivated, {"status": ENROLLED, "curriculum_uuid": curriculum, "modified": when})
+    sql.update(ProgramEnrollment, recurriculumed, {"curriculum_uuid": curriculum, "modified": when})
+    history.record(ProgramEnrollment, reactivated + recurriculumed, created=False)
 
     # 4. Activate the target's course enrollments: on the learner's own course enrollment, which
     #    moves with what the program granted; a target of another user than the source's (a waiting
@@ -456,55 +554,378 @@ def _apply_moves(plan: _Plan, accepted: list[_Move], rows, now) -> None:
     for move in accepted:
         if move.user_id is not None and move.user_id != move.source.user_id:
             for row in move.moving:
-                to_grant[str(row.course_key)].add(move.user_id)
+                to_grant[row.course_key].add(move.user_id)
     granted = {
         (course, user_id): given
         for course, user_ids in to_grant.items()
         for user_id, given in _course_access.grant(CourseKey.from_string(course), user_ids).items()
     }
-    entering_new, entering_changed = [], []
+    entering_changed: list[tuple] = []
+    entering_new: list[tuple] = []
     for move in accepted:
-        existing = {str(row.course_key): row for row in rows.get(move.target.id, ())}
+        existing = {row.course_key: row for row in rows.get(move.target_id, ())}
         for row in move.moving:
-            current = existing.get(str(row.course_key))
+            current = existing.get(row.course_key)
             if current is None:
-                current = ProgramCourseEnrollment(
-                    program_enrollment=move.target,
-                    course_key=row.course_key,
-                    course_staff=row.course_staff,
-                    created=now,
+                access = _Access(None, CourseAccessGrant.UNKNOWN, None, None)
+            else:
+                access = _Access(
+                    current.course_enrollment_id, current.access_grant, current.prior_mode, current.prior_is_active
                 )
-                entering_new.append(current)
-            else:
-                entering_changed.append(current)
-            current.status = ACTIVE
-            current.modified = now
             if move.user_id is None:
-                current.course_enrollment_id = None
+                access.course_enrollment_id = None
             elif move.user_id == move.source.user_id:
-                _course_access.carry(current, row)
+                _course_access.carry(access, row)
             else:
-                _course_access.record(current, granted[(str(row.course_key), move.user_id)], entering=True)
-    if entering_changed:
-        ProgramCourseEnrollment.objects.bulk_update(
-            entering_changed,
-            ["status", "course_enrollment", "access_grant", "prior_mode", "prior_is_active", "modified"],
-        )
-        _history.record(
-            ProgramCourseEnrollment, entering_changed, created=False, actor=plan.actor, reason=reason, when=now
-        )
+                _course_access.record(access, granted[(row.course_key, move.user_id)], entering=True)
+            if current is None:
+                entering_new.append((move.target_id, row.course_key, row.course_staff, *access.values(), move.ref))
+            else:
+                entering_changed.append((current.id, *access.values()))
+    access_columns = ("course_enrollment_id", "access_grant", "prior_mode", "prior_is_active")
+    sql.update_rows(
+        ProgramCourseEnrollment, access_columns, entering_changed, uniform={"status": ACTIVE, "modified": when}
+    )
+    history.record(ProgramCourseEnrollment, [values[0] for values in entering_changed], created=False)
     if entering_new:
-        ProgramCourseEnrollment.objects.bulk_create(entering_new)
-        _history.record(ProgramCourseEnrollment, entering_new, created=True, actor=plan.actor, reason=reason, when=now)
+        created = sql.insert(
+            ProgramCourseEnrollment,
+            ("program_enrollment_id", "course_key"),
+            uniform={"created": when, "modified": when, "status": ACTIVE},
+            columns=("program_enrollment_id", "course_key", "course_staff", *access_columns, "learner_ref"),
+            rows=entering_new,
+        )
+        history.record(ProgramCourseEnrollment, [values[0] for values in created], created=True)
 
     # 5. The source program enrollments' new status, when asked.
     if plan.source_status is not None:
-        sources_changed = [move.source for move in accepted if move.source.status != plan.source_status]
-        for source in sources_changed:
-            source.status = plan.source_status
-            source.modified = now
-        if sources_changed:
-            ProgramEnrollment.objects.bulk_update(sources_changed, ["status", "modified"])
-            _history.record(
-                ProgramEnrollment, sources_changed, created=False, actor=plan.actor, reason=reason, when=now
+        changed = [move.source.id for move in accepted if move.source.status != plan.source_status]
+        sql.update(ProgramEnrollment, changed, {"status": plan.source_status, "modified": when})
+        history.record(ProgramEnrollment, changed, created=False)
+
+
+# --- set-wise statements -----------------------------------------------------------------------
+
+
+class _Sql:
+    """The set-wise statements of a transfer, in the dialect of the database in use.
+
+    Lists of values reach PostgreSQL as arrays (one parameter whatever their length, expanded
+    by ``= ANY`` and ``unnest``) and the other databases as lists of placeholders. SQLite
+    limits the placeholders of a statement (32,766 by default): past that a statement is split
+    in as many as needed, which only chunks of several thousand learners reach.
+    """
+
+    def __init__(self):
+        self.connection = transaction.get_connection()
+        self.connection.ensure_connection()
+        self.vendor = self.connection.vendor
+        self.postgresql = self.vendor == "postgresql"
+        self.max_params = self.connection.features.max_query_params
+        self.for_update = " FOR UPDATE" if self.connection.features.has_select_for_update else ""
+        self.returning = self.connection.features.can_return_rows_from_bulk_insert
+
+    # Values, as the database driver takes them.
+
+    def uuid(self, value: UUID):
+        return ProgramEnrollment._meta.get_field("program_uuid").get_db_prep_value(value, self.connection)
+
+    def datetime(self, value):
+        return self.connection.ops.adapt_datetimefield_value(value)
+
+    # Names.
+
+    def table(self, model) -> str:
+        return self.connection.ops.quote_name(model._meta.db_table)
+
+    def column(self, model, name: str) -> str:
+        return self.connection.ops.quote_name(model._meta.get_field(name).column)
+
+    def columns(self, model, names: Sequence[str]) -> str:
+        return ", ".join(self.column(model, name) for name in names)
+
+    def _cast(self, model, name: str) -> str:
+        """The type a PostgreSQL array of the column's values is cast to."""
+        field = model._meta.get_field(name)
+        if field.is_relation:
+            field = field.target_field
+        if field.generated:
+            field = field.output_field
+        return field.cast_db_type(self.connection)
+
+    # Running.
+
+    def fetch(self, statement: str, params: Sequence) -> list[tuple]:
+        with self.connection.cursor() as cursor:
+            cursor.execute(statement, params)
+            return cursor.fetchall()
+
+    def execute(self, statement: str, params: Sequence) -> None:
+        with self.connection.cursor() as cursor:
+            cursor.execute(statement, params)
+
+    def _in(self, model, name: str, values: Sequence, *, other_params: int = 0) -> Iterator[tuple[str, list]]:
+        """``name IN (values)`` as (condition, params), in as many parts as the database needs."""
+        column = self.column(model, name)
+        if self.postgresql:
+            yield f"{column} = ANY(%s::{self._cast(model, name)}[])", [_pg_array(values)]
+            return
+        size = max(1, self.max_params - other_params) if self.max_params else len(values)
+        for start in range(0, len(values), size):
+            part = list(values[start : start + size])
+            yield f"{column} IN ({', '.join(['%s'] * len(part))})", part
+
+    # Reads.
+
+    def enrollments(self, plan: _Plan, folded_keys: list[str], *, lock: bool) -> list[_Enrollment]:
+        """The program enrollments of the keys in the plan's two programs, in id order (locked: ``lock``)."""
+        pe = ProgramEnrollment
+        program, curriculum = self.column(pe, "program_uuid"), self.column(pe, "curriculum_uuid")
+        # Whether a row is the source's, and in the target curriculum, is compared by the
+        # database: each backend gives UUID columns back in its own form.
+        selected = (
+            f"{self.column(pe, 'id')}, {program} = %s, "
+            f"{self.columns(pe, ('external_user_key', 'external_user_key_normalized', 'user_id', 'status'))}, "
+            f"{curriculum} = %s, {self.column(pe, 'learner_ref')}"
+        )
+        source, target = self.uuid(plan.source.uuid), self.uuid(plan.target.uuid)
+        found = []
+        for condition, params in self._in(pe, "external_user_key_normalized", folded_keys, other_params=4):
+            found += self.fetch(
+                f"SELECT {selected} FROM {self.table(pe)} "
+                f"WHERE {program} IN (%s, %s) AND {condition} "
+                f"ORDER BY {self.column(pe, 'id')}{self.for_update if lock else ''}",
+                [source, self.uuid(plan.curriculum_uuid), source, target, *params],
+            )
+        return [_Enrollment(*values) for values in found]
+
+    def course_rows(self, enrollment_ids: list[int], *, lock: bool) -> list[_CourseRow]:
+        """The program course enrollments of the program enrollments, in id order (locked: ``lock``)."""
+        pce = ProgramCourseEnrollment
+        names = (
+            "id",
+            "program_enrollment_id",
+            "course_key",
+            "status",
+            "course_enrollment_id",
+            "access_grant",
+            "prior_mode",
+            "prior_is_active",
+            "course_staff",
+        )
+        found = []
+        for condition, params in self._in(pce, "program_enrollment_id", enrollment_ids):
+            found += self.fetch(
+                f"SELECT {self.columns(pce, names)} FROM {self.table(pce)} WHERE {condition} "
+                f"ORDER BY {self.column(pce, 'id')}{self.for_update if lock else ''}",
+                params,
+            )
+        return [_CourseRow(*values) for values in found]
+
+    def slot_holders(self, refs: Iterable[str], course_keys: Iterable[str]) -> dict[tuple[str, str], int]:
+        """{(learner ref, course key): program enrollment id} of the active rows holding these slots."""
+        pce = ProgramCourseEnrollment
+        refs, course_keys = sorted(refs), sorted(course_keys)
+        if not refs or not course_keys:
+            return {}
+        holders = {}
+        courses = ", ".join(["%s"] * len(course_keys))
+        for condition, params in self._in(pce, "active_learner_ref", refs, other_params=len(course_keys)):
+            for ref, course_key, holder in self.fetch(
+                f"SELECT {self.columns(pce, ('active_learner_ref', 'course_key', 'program_enrollment_id'))} "
+                f"FROM {self.table(pce)} WHERE {condition} AND {self.column(pce, 'course_key')} IN ({courses})",
+                [*params, *course_keys],
+            ):
+                holders[(ref, course_key)] = holder
+        return holders
+
+    # Writes.
+
+    def update(self, model, ids: list[int], values: dict[str, object]) -> None:
+        """Give the rows ``ids`` the same ``values``: one ``UPDATE ... WHERE id IN (...)``."""
+        if not ids:
+            return
+        assignments = ", ".join(f"{self.column(model, name)} = %s" for name in values)
+        for condition, params in self._in(model, "id", ids, other_params=len(values)):
+            self.execute(f"UPDATE {self.table(model)} SET {assignments} WHERE {condition}", [*values.values(), *params])
+
+    def update_rows(self, model, columns: Sequence[str], rows: list[tuple], *, uniform: dict[str, object]) -> None:
+        """Give each row (id, *values of ``columns``) its own values, and all of them ``uniform``.
+
+        One ``UPDATE`` joined on id to a derived table of the rows' values: no per-row ``CASE``,
+        whose cost grows with the square of the rows.
+        """
+        if not rows:
+            return
+        table, pk = self.table(model), self.column(model, "id")
+        names = ["id", *columns]
+        quoted = [self.connection.ops.quote_name(f"v{index}") for index in range(len(names))]
+        uniform_sql = [f"{self.column(model, name)} = %s" for name in uniform]
+        if self.postgresql:
+            arrays = ", ".join(f"%s::{self._cast(model, name)}[]" for name in names)
+            assignments = ", ".join(
+                [
+                    *uniform_sql,
+                    *(f"{self.column(model, name)} = v.{q}" for name, q in zip(columns, quoted[1:], strict=True)),
+                ]
+            )
+            self.execute(
+                f"UPDATE {table} AS t SET {assignments} FROM unnest({arrays}) AS v({', '.join(quoted)}) "
+                f"WHERE t.{pk} = v.{quoted[0]}",
+                [*uniform.values(), *(_pg_array(values) for values in zip(*rows, strict=True))],
+            )
+            return
+        for part in self._row_parts(rows, len(names), len(uniform)):
+            params = [value for values in part for value in values]
+            if self.vendor == "sqlite":
+                # SQLite names the columns of a VALUES table column1, column2, ...
+                assignments = ", ".join(
+                    [
+                        *uniform_sql,
+                        *(f"{self.column(model, name)} = v.column{index + 2}" for index, name in enumerate(columns)),
+                    ]
+                )
+                placeholders = ", ".join([f"({', '.join(['%s'] * len(names))})"] * len(part))
+                self.execute(
+                    f"UPDATE {table} SET {assignments} FROM (VALUES {placeholders}) AS v "
+                    f"WHERE {table}.{pk} = v.column1",
+                    [*uniform.values(), *params],
+                )
+            else:
+                # MySQL and MariaDB: a derived table of SELECTs (the two spell VALUES tables apart).
+                first = "SELECT " + ", ".join(f"%s AS {q}" for q in quoted)
+                more = " UNION ALL SELECT " + ", ".join(["%s"] * len(names))
+                assignments = ", ".join(
+                    [
+                        *(f"t.{assignment}" for assignment in uniform_sql),
+                        *(f"t.{self.column(model, name)} = v.{q}" for name, q in zip(columns, quoted[1:], strict=True)),
+                    ]
+                )
+                self.execute(
+                    f"UPDATE {table} AS t JOIN ({first}{more * (len(part) - 1)}) AS v ON t.{pk} = v.{quoted[0]} "
+                    f"SET {assignments}",
+                    [*params, *uniform.values()],
+                )
+
+    def insert(
+        self,
+        model,
+        key: Sequence[str],
+        *,
+        uniform: dict[str, object],
+        columns: Sequence[str],
+        rows: list[tuple],
+        lookup: dict[str, object] | None = None,
+    ) -> list[tuple]:
+        """Insert rows (values of ``columns``, plus ``uniform``); return (id, *``key`` values) of each.
+
+        One multi-row ``INSERT ... RETURNING``. Where the database returns nothing from a
+        multi-row insert (MySQL), the rows are read back by ``key`` (a unique key with the
+        ``lookup`` columns), in one query.
+        """
+        table = self.table(model)
+        names = [*uniform, *columns]
+        returning = f" RETURNING {self.columns(model, ('id', *key))}" if self.returning else ""
+        found: list[tuple] = []
+        if self.postgresql:
+            arrays = ", ".join(f"%s::{self._cast(model, name)}[]" for name in columns)
+            statement = (
+                f"INSERT INTO {table} ({self.columns(model, names)}) "
+                f"SELECT {', '.join(['%s'] * len(uniform) + ['v.*'])} FROM unnest({arrays}) AS v{returning}"
+            )
+            params = [*uniform.values(), *(_pg_array(values) for values in zip(*rows, strict=True))]
+            if returning:
+                found = self.fetch(statement, params)
+            else:
+                self.execute(statement, params)
+        else:
+            for part in self._row_parts(rows, len(names)):
+                row_sql = f"({', '.join(['%s'] * len(names))})"
+                params = [value for values in part for value in (*uniform.values(), *values)]
+                statement = (
+                    f"INSERT INTO {table} ({self.columns(model, names)}) VALUES {', '.join([row_sql] * len(part))}"
+                )
+                if returning:
+                    found += self.fetch(statement + returning, params)
+                else:
+                    self.execute(statement, params)
+        if returning:
+            return found
+        # Read back by the unique key: the rows just inserted, and no others.
+        fixed = lookup or {}
+        index = {name: position for position, name in enumerate(columns)}
+        wanted = {tuple(row[index[name]] for name in key if name not in fixed) for row in rows}
+        free = [name for name in key if name not in fixed]
+        conditions = [f"{self.column(model, name)} = %s" for name in fixed]
+        found = []
+        for condition, params in self._in(
+            model, free[0], sorted({values[0] for values in wanted}), other_params=len(fixed)
+        ):
+            for values in self.fetch(
+                f"SELECT {self.columns(model, ('id', *free))} FROM {table} "
+                f"WHERE {' AND '.join([*conditions, condition])}",
+                [*fixed.values(), *params],
+            ):
+                if tuple(values[1:]) in wanted:
+                    found.append(values)
+        return found
+
+    def _row_parts(self, rows: list[tuple], per_row: int, other_params: int = 0) -> Iterator[list[tuple]]:
+        """``rows`` in parts small enough for the database's limit of placeholders per statement."""
+        size = max(1, (self.max_params - other_params) // per_row) if self.max_params else len(rows)
+        for start in range(0, len(rows), size):
+            yield rows[start : start + size]
+
+
+def _pg_array(values: Iterable) -> str:
+    """A PostgreSQL array literal of ints, strings, UUIDs, booleans and NULLs, for a statement to cast.
+
+    Written out here and sent as one string: the driver would quote each element in Python,
+    several times slower at the thousands of values of a chunk.
+    """
+    return "{" + ",".join(map(_pg_element, values)) + "}"
+
+
+def _pg_element(value) -> str:
+    if value is None:
+        return "NULL"
+    if value is True or value is False:
+        return "t" if value else "f"
+    if isinstance(value, int):
+        return str(value)
+    text = str(value)
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+class _History:
+    """History rows of a transfer's writes: one ``INSERT ... SELECT`` from the rows just written.
+
+    What django-simple-history's ``bulk_history_create`` records (the tracked columns, the
+    date, the reason, the author and the type), without building a model instance per row.
+    """
+
+    def __init__(self, sql: _Sql, plan: _Plan, now):
+        self.sql = sql
+        self.when = sql.datetime(now)
+        self.reason = plan.reason or f"Transferred from program {plan.source.uuid} to {plan.target.uuid}"
+        self.user_id = getattr(plan.actor, "pk", None)
+
+    def record(self, model, ids: list[int], *, created: bool) -> None:
+        if not ids:
+            return
+        sql = self.sql
+        history = model.history.model
+        tracked = [field.name for field in history.tracked_fields]
+        target = [
+            history._meta.get_field(name).column
+            for name in (*tracked, "history_date", "history_change_reason", "history_type", "history_user")
+        ]
+        target_sql = ", ".join(sql.connection.ops.quote_name(column) for column in target)
+        values = [self.when, self.reason, "+" if created else "~", self.user_id]
+        for condition, params in sql._in(model, "id", sorted(ids), other_params=len(values)):
+            sql.execute(
+                f"INSERT INTO {sql.table(history)} ({target_sql}) "
+                f"SELECT {sql.columns(model, tracked)}, %s, %s, %s, %s FROM {sql.table(model)} "
+                f"WHERE {condition} ORDER BY {sql.column(model, 'id')}",
+                [*values, *params],
             )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import sqlite3
 import sys
 import time
 from collections import Counter
@@ -28,6 +29,11 @@ STUDENT_KEY_COLUMN = "student_key"
 REPORT_HEADER = ("student_key", "status", "courses", "detail")
 SUCCEEDED = frozenset({TransferStatus.TRANSFERRED, TransferStatus.WOULD_TRANSFER, TransferStatus.ALREADY_TRANSFERRED})
 
+# Learners per transaction by default: each batch costs the same number of statements, whose
+# cost grows linearly with the batch, so larger batches spend less on round trips; see
+# docs/operator_guide.rst (Memory and speed) for the figures this was chosen from.
+DEFAULT_BATCH_SIZE = 5000
+
 # Enough to show what is wrong with a file or a run without flooding the terminal.
 MAX_PROBLEMS_SHOWN = 20
 
@@ -38,8 +44,8 @@ class Command(BaseCommand):
     help = (
         "Move learners' active course enrollments from one program to another, keeping their course "
         "enrollments (progress and access). Learners come from --learners FILE.csv (a header row with a "
-        "student_key column; other columns are ignored) or --all (every learner of the source program "
-        "with a student key). The file is checked in full before anything is written: it must be UTF-8 "
+        "student_key column, in any letter case; other columns are ignored) or --all (every learner of the "
+        "source program with a student key). The file is checked in full before anything is written: it must be UTF-8 "
         "CSV, and each student key non-blank, at most 255 characters and listed once (ignoring case); a "
         "repeated key is an error, not skipped. Learners are transferred in batches, each batch in one "
         "transaction, so re-running an interrupted or partly failed transfer resumes it: learners already "
@@ -80,7 +86,11 @@ class Command(BaseCommand):
             help="write each learner's outcome to OUT.csv (student_key,status,courses,detail), batch by batch",
         )
         parser.add_argument(
-            "--batch-size", type=int, default=1000, metavar="N", help="learners per transaction (default 1000)"
+            "--batch-size",
+            type=int,
+            default=DEFAULT_BATCH_SIZE,
+            metavar="N",
+            help=f"learners per transaction (default {DEFAULT_BATCH_SIZE})",
         )
 
     def handle(
@@ -201,42 +211,118 @@ class Command(BaseCommand):
 def _check_learners_file(path: Path) -> int:
     """Read the whole learners file once and return how many learners it lists.
 
+    Memory stays bounded whatever the file's length: the keys are compared for repeats in a
+    scratch database on disk (see ``_RepeatFinder``), not in a set in memory.
+
     Raises:
         CommandError: the file cannot be read, is not UTF-8 CSV with a student_key column, or
             lists a blank, too long or repeated student key (each problem with its line number).
     """
-    problems: list[str] = []
+    # (line, problem) of the first rows found invalid, and how many there are.
+    problems: list[tuple[int, str]] = []
     problem_count = 0
-    # The first line of each case-folded key: the API compares keys ignoring case, and only
-    # within one call, so repeats across batches are caught here.
-    first_line: dict[str, int] = {}
     learners = 0
-    for line, student_key in _student_keys(path):
-        learners += 1
-        problem = None
-        if not student_key.strip():
-            problem = f"line {line}: blank student_key"
-        elif (refusal := student_key_problem(student_key, STUDENT_KEY_MAX_LENGTH)) is not None:
-            problem = f"line {line}: {refusal}"
-        else:
-            earlier = first_line.setdefault(normalize_student_key(student_key), line)
-            if earlier != line:
-                problem = (
-                    f"line {line}: student_key {student_key!r} repeats line {earlier} "
-                    "(case, width and Unicode normalization are ignored)"
-                )
-        if problem is not None:
-            problem_count += 1
-            if len(problems) < MAX_PROBLEMS_SHOWN:
-                problems.append(problem)
+    with _RepeatFinder() as repeats:
+        for line, student_key in _student_keys(path):
+            learners += 1
+            problem = None
+            if not student_key.strip():
+                problem = "blank student_key"
+            elif _plainly_valid(student_key):
+                repeats.add(line, student_key)
+            elif (refusal := student_key_problem(student_key, STUDENT_KEY_MAX_LENGTH)) is not None:
+                problem = refusal
+            else:
+                repeats.add(line, student_key)
+            if problem is not None:
+                problem_count += 1
+                if len(problems) < MAX_PROBLEMS_SHOWN:
+                    problems.append((line, problem))
+        repeated, repeat_count = repeats.first_repeats(MAX_PROBLEMS_SHOWN)
+    problem_count += repeat_count
+    shown = [
+        f"line {line}: {problem}"
+        for line, problem in sorted(
+            [
+                *problems,
+                *(
+                    (
+                        line,
+                        f"student_key {student_key!r} repeats line {first} "
+                        "(case, width and Unicode normalization are ignored)",
+                    )
+                    for line, student_key, first in repeated
+                ),
+            ]
+        )[:MAX_PROBLEMS_SHOWN]
+    ]
     if problem_count:
-        more = f"\n  ... and {problem_count - len(problems)} more" if problem_count > len(problems) else ""
+        more = f"\n  ... and {problem_count - len(shown)} more" if problem_count > len(shown) else ""
         raise CommandError(
-            f"{path}: {problem_count} invalid row(s); nothing was transferred:\n  " + "\n  ".join(problems) + more
+            f"{path}: {problem_count} invalid row(s); nothing was transferred:\n  " + "\n  ".join(shown) + more
         )
     if not learners:
         raise CommandError(f"{path} lists no learners.")
     return learners
+
+
+def _plainly_valid(student_key: str) -> bool:
+    """Whether a non-blank key is printable ASCII within the length limit, which ``student_key_problem`` accepts.
+
+    A shortcut for the common key: such a key holds no invisible character and keeps its length
+    when folded, and the full check costs several microseconds a key.
+    """
+    return student_key.isascii() and student_key.isprintable() and len(student_key) <= STUDENT_KEY_MAX_LENGTH
+
+
+class _RepeatFinder:
+    """Finds the student keys a file lists more than once, with memory bounded whatever its length.
+
+    The API compares keys ignoring case (and width and Unicode normalization), and only within
+    one call, so repeats across batches must be caught before the first batch. The folded keys
+    go to a private SQLite database on disk, which keeps a few megabytes of it in memory,
+    rather than into a set that would hold every key of a million-learner file.
+    """
+
+    # Rows per insert into the scratch database.
+    BATCH = 5000
+    # The scratch database's page cache, in KiB (SQLite's negative cache_size).
+    CACHE_KIB = 4096
+
+    def __enter__(self) -> _RepeatFinder:
+        # An empty name: a temporary database in a file that SQLite deletes on close.
+        self._db = sqlite3.connect("")
+        self._db.execute(f"PRAGMA cache_size = -{self.CACHE_KIB}")
+        self._db.execute("CREATE TABLE seen (folded TEXT NOT NULL, line INTEGER NOT NULL, student_key TEXT NOT NULL)")
+        self._pending: list[tuple[str, int, str]] = []
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._db.close()
+
+    def add(self, line: int, student_key: str) -> None:
+        # An ASCII key's compatibility case fold is its lower case.
+        folded = student_key.lower() if student_key.isascii() else normalize_student_key(student_key)
+        self._pending.append((folded, line, student_key))
+        if len(self._pending) >= self.BATCH:
+            self._flush()
+
+    def _flush(self) -> None:
+        self._db.executemany("INSERT INTO seen VALUES (?, ?, ?)", self._pending)
+        self._pending = []
+
+    def first_repeats(self, limit: int) -> tuple[list[tuple[int, str, int]], int]:
+        """The first ``limit`` repeats as (line, student key, line it repeats), and how many there are."""
+        self._flush()
+        self._db.execute("CREATE INDEX seen_folded ON seen (folded, line)")
+        repeats = (
+            "SELECT seen.line, seen.student_key, firsts.line FROM seen JOIN "
+            "(SELECT folded, MIN(line) AS line FROM seen GROUP BY folded HAVING COUNT(*) > 1) AS firsts "
+            "ON seen.folded = firsts.folded AND seen.line > firsts.line"
+        )
+        (count,) = self._db.execute(f"SELECT COUNT(*) FROM ({repeats})").fetchone()
+        first = self._db.execute(f"{repeats} ORDER BY seen.line LIMIT ?", (limit,)).fetchall() if count else []
+        return first, count
 
 
 def _student_keys(path: Path) -> Iterator[tuple[int, str]]:
@@ -258,13 +344,7 @@ def _student_keys(path: Path) -> Iterator[tuple[int, str]]:
             header = next(reader, None)
             if header is None:
                 raise CommandError(f"{path} is empty: expected a header row with a {STUDENT_KEY_COLUMN} column.")
-            columns = [name.strip() for name in header]
-            if STUDENT_KEY_COLUMN not in columns:
-                found = ", ".join(repr(name) for name in columns) or "none"
-                raise CommandError(
-                    f"{path}: the header row has no {STUDENT_KEY_COLUMN} column (columns found: {found})."
-                )
-            column = columns.index(STUDENT_KEY_COLUMN)
+            column = _student_key_column(header, path)
             while True:
                 line = reader.line_num + 1
                 row = next(reader, None)
@@ -276,6 +356,23 @@ def _student_keys(path: Path) -> Iterator[tuple[int, str]]:
             # A row spans several lines when a quote is left open: name where it starts.
             where = f"line {line}" if reader.line_num <= line else f"lines {line}-{reader.line_num}"
             raise CommandError(f"{path}: {where}: malformed CSV: {error}.") from error
+
+
+def _student_key_column(header: list[str], path: Path) -> int:
+    """The position of the student_key column, named in any letter case, with spaces around or not.
+
+    Raises:
+        CommandError: no column, or more than one, is named student_key.
+    """
+    columns = [name.strip() for name in header]
+    matches = [index for index, name in enumerate(columns) if name.casefold() == STUDENT_KEY_COLUMN]
+    if not matches:
+        found = ", ".join(repr(name) for name in columns) or "none"
+        raise CommandError(f"{path}: the header row has no {STUDENT_KEY_COLUMN} column (columns found: {found}).")
+    if len(matches) > 1:
+        named = ", ".join(f"{repr(columns[index])} (column {index + 1})" for index in matches)
+        raise CommandError(f"{path}: the header row has {len(matches)} {STUDENT_KEY_COLUMN} columns: {named}.")
+    return matches[0]
 
 
 def _decoded_lines(handle: BinaryIO, path: Path) -> Iterator[str]:
