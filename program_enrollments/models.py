@@ -16,7 +16,7 @@ one-active rule into the database (see docs/decisions/0002-one-active-rule.rst):
 from __future__ import annotations
 
 from collections.abc import Iterable
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from django.conf import settings
 from django.db import models
@@ -90,7 +90,11 @@ class ProgramEnrollment(TimeStampedModel):
     objects = ProgramEnrollmentQuerySet.as_manager()
 
     class Meta:
-        indexes = [models.Index(fields=["learner_ref"], name="pe_learner_ref")]
+        indexes = [
+            models.Index(fields=["learner_ref"], name="pe_learner_ref"),
+            # The REST API's pages of a program: a range of this index, in id order (migration 0018).
+            models.Index(fields=["program_uuid", "id"], name="pe_program_uuid_id"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["program_uuid", "external_user_key_normalized"],
@@ -196,6 +200,8 @@ class ProgramCourseEnrollment(TimeStampedModel):
     objects = ProgramCourseEnrollmentQuerySet.as_manager()
 
     class Meta:
+        # The REST API's pages of a course run: a range of this index, in id order (migration 0018).
+        indexes = [models.Index(fields=["course_key", "id"], name="pce_course_key_id")]
         constraints = [
             models.UniqueConstraint(
                 fields=["program_enrollment", "course_key"],
@@ -302,3 +308,101 @@ class AdoptionRecord(models.Model):
 
     def __str__(self):
         return f"{self.action} {self.table} {self.row_id}: {self.reason}"
+
+
+class Job(models.Model):
+    """A big write run in the background, chunk by chunk (see ``program_enrollments.api.jobs``).
+
+    ``cursor`` says where the last committed chunk ended: the count of learners of
+    ``learners`` done, or, for a transfer of every learner of a program, the id of the
+    last source program enrollment taken. A chunk's writes, its ``JobResult`` rows, the
+    counters and the cursor commit in one transaction, so a job interrupted anywhere
+    resumes after its last committed chunk and never writes a learner twice.
+    """
+
+    class Kind(models.TextChoices):
+        PROGRAM_ENROLLMENTS = "program-enrollments", "write program enrollments"
+        PROGRAM_COURSE_ENROLLMENTS = "program-course-enrollments", "write program course enrollments"
+        TRANSFER = "transfer", "transfer learners to another program"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        SUCCEEDED = "succeeded"
+        FAILED = "failed"
+
+    id = models.UUIDField(primary_key=True, default=uuid4, editable=False)
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    program_uuid = models.UUIDField(db_index=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # What to do (write mode, course run, target program, ...), as the API function takes it.
+    parameters = models.JSONField(default=dict)
+    # The learners to write (request items) or to transfer (student keys); empty for a transfer
+    # of every learner of the program. Large: left out of the queries that only need the status.
+    learners = models.JSONField(default=list)
+    status = models.CharField(max_length=9, choices=Status.choices, default=Status.QUEUED)
+    total = models.PositiveIntegerField(null=True, blank=True)
+    processed = models.PositiveIntegerField(default=0)
+    succeeded = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    cursor = models.BigIntegerField(default=0)
+    # Deliveries of the job's task that started running it (more than one: it was resumed).
+    attempts = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    # The client's Idempotency-Key: one job per (requester, key), however often it is sent.
+    idempotency_key = models.CharField(max_length=255, null=True, blank=True)
+    # A digest of the requester and the request while the job is queued or running, NULL after:
+    # an identical submission during that time returns this job (NULLs never collide).
+    pending_fingerprint = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    created = models.DateTimeField(auto_now_add=True, db_index=True)
+    # Moves with every committed chunk: a running job whose ``updated`` stands still has lost its worker.
+    updated = models.DateTimeField(auto_now=True)
+    started = models.DateTimeField(null=True, blank=True)
+    finished = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["requested_by", "idempotency_key"],
+                name="job_unique_idempotency_key",
+                violation_error_message="This Idempotency-Key was already used.",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["queued", "running", "succeeded", "failed"]), name="job_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=["program-enrollments", "program-course-enrollments", "transfer"]),
+                name="job_kind_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Job {self.pk} ({self.kind}, {self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
+
+
+class JobResult(models.Model):
+    """One learner's outcome in a job, written in the transaction of the learner's chunk."""
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="results")
+    # The learner's place in the job's order (request order, or program enrollment order).
+    position = models.PositiveIntegerField()
+    student_key = models.CharField(max_length=STUDENT_KEY_MAX_LENGTH)
+    status = models.CharField(max_length=32)
+    # Transfers: the course runs moved (or that would move), or why not.
+    detail = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["job", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "position"], name="job_result_unique_position"),
+        ]
+
+    def __str__(self):
+        return f"{self.student_key}: {self.status}"

@@ -2,7 +2,11 @@
 
 Without ``CELERY_BROKER_URL`` in the environment there is no broker: tasks run
 eagerly, in the calling process (``make run`` and ``make test`` need nothing more).
-With it, ``celery -A program_enrollments.standalone worker --beat`` runs them.
+With it, ``celery -A program_enrollments.standalone worker --beat`` runs them: the
+background jobs (``program_enrollments.tasks.run_job``) and the periodic tasks of
+``CELERY_BEAT_SCHEDULE``. The settings' ``CELERY_TASK_DEFAULT_QUEUE`` names the queue, and
+``CELERY_VISIBILITY_TIMEOUT`` the time after which Redis delivers again a message whose
+worker was lost (docs/operator_guide.rst).
 """
 
 import os

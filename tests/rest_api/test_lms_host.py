@@ -28,7 +28,7 @@ from rest_framework_jwt.authentication import JSONWebTokenAuthentication
 from program_enrollments import conf
 from program_enrollments.models import OrganizationGrant
 from program_enrollments.openedx import settings as openedx_settings
-from program_enrollments.rest_api.v1 import learner_views, reset, views
+from program_enrollments.rest_api.v1 import job_views, learner_views, reset, views
 from tests import catalog as c
 from tests import hosts
 from tests.factories import SupportStaffFactory, UserFactory
@@ -149,12 +149,21 @@ def test_requests_through_the_middleware_leave_every_view_permission_unchanged(c
         learner_views.LearnerProgramEnrollmentsView,
         learner_views.UserProgramCourseRunsView,
         learner_views.ProgramCourseRunsOverviewView,
+        job_views.ProgramEnrollmentsJobView,
+        job_views.ProgramCourseEnrollmentsJobView,
+        job_views.ProgramTransferJobView,
+        job_views.ProgramJobView,
+        job_views.ProgramJobResultsView,
     }
     before = {view: view.permission_classes for view in view_classes}
     control_before = lms_urls.ControlView.permission_classes
     try:
         for caller in (restricted_gtx, staff):
             assert set(_calls(caller).values()) == {200}
+            job = caller.put(f"{ENDPOINTS['program']}jobs/", WRITES["program"])
+            assert job.status_code == 202, job.content
+            assert caller.get(job["Location"]).status_code == 200
+            assert caller.get(f"{job['Location']}results").status_code == 200
         assert staff.get(f"{BASE}/schema/").status_code == 200
         assert staff.get(f"{BASE}/docs/").status_code == 200
         assert staff.get("/control/").status_code == 200

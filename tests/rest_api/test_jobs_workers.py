@@ -1,0 +1,199 @@
+"""Jobs run by real Celery workers on a Redis broker, submitted to a gunicorn server: a worker killed
+mid-job (SIGKILL of its whole process group) and a message delivered again while its job still runs.
+
+The web server and the workers are separate processes on the test database, so these tests run
+on PostgreSQL and MariaDB (SQLite's test database lives in the test process's memory). A Redis
+broker must answer at 127.0.0.1:6379 (its database 12 for PostgreSQL, 13 for MariaDB; or
+``PROGRAM_ENROLLMENTS_TEST_REDIS_URL``); each test uses a queue of its own.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+from collections import Counter
+from uuid import uuid4
+
+import pytest
+import requests
+from django.db import connection
+
+from program_enrollments.models import Job, JobResult, ProgramCourseEnrollment, ProgramEnrollment
+from tests import catalog as c
+from tests import hosts
+from tests.api.helpers import enroll, enroll_course
+from tests.factories import SupportStaffFactory
+from tests.rest_api.processes import CeleryWorker, GunicornServer, redis_problem, redis_url
+
+pytestmark = [
+    pytest.mark.faults,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        connection.vendor == "sqlite",
+        reason="jobs run by worker processes on the test database need PostgreSQL or MariaDB "
+        "(DATABASE_URL=postgres://... or mysql://...)",
+    ),
+]
+
+BASE = "/api/program_enrollments/v1"
+TIMEOUT = 60
+JOB_TIMEOUT = 180
+
+
+@pytest.fixture(autouse=True)
+def _broker_and_host(capsys):
+    problem = redis_problem()
+    if problem is None and not hosts.is_standalone():
+        problem = "the workers run the standalone host; in the Open edX harness LMS the in-process tests cover jobs"
+    if problem:
+        with capsys.disabled():
+            print(f"\nSKIPPED (jobs with real workers): {problem}")
+        pytest.skip(problem)
+
+
+@pytest.fixture
+def queue():
+    """A Redis queue of the test's own, deleted at the end."""
+    import redis
+
+    name = f"program-enrollments-jobs-{uuid4().hex[:12]}"
+    yield name
+    redis.Redis.from_url(redis_url()).delete(name)
+
+
+@pytest.fixture
+def processes(transactional_db, tmp_path):
+    """Starts servers and workers (all with one JWT secret); kills those still running at the end."""
+    started = []
+    secret = f"jobs-test-{uuid4().hex}"
+
+    def start(kind, **kwargs):
+        number = len(started)
+        process = kind(tmp_path / f"{kind.__name__.lower()}-{number}.log", jwt_secret=secret, **kwargs)
+        started.append(process)
+        return process.start()
+
+    yield start
+    for process in started:
+        process.kill()
+
+
+def _wait(predicate, what, timeout=JOB_TIMEOUT, *logs):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}\n" + "\n----\n".join(log() for log in logs))
+
+
+def _job(job_id) -> Job:
+    return Job.objects.defer("learners").get(pk=job_id)
+
+
+def _check_results(job_id, keys, status):
+    """Every learner has exactly one result, in the job's order, with ``status``."""
+    rows = list(
+        JobResult.objects.filter(job_id=job_id).order_by("position").values_list("position", "student_key", "status")
+    )
+    assert [position for position, _, _ in rows] == list(range(len(keys)))
+    assert Counter(key for _, key, _ in rows) == Counter(keys)
+    assert {value for _, _, value in rows} == {status}, Counter(value for _, _, value in rows)
+
+
+def test_worker_killed_mid_job_is_replaced_and_each_learner_is_written_once(catalog, processes, queue):
+    user = SupportStaffFactory(username="registrar")
+    broker = {"broker_url": redis_url(), "queue": queue}
+    server = processes(
+        GunicornServer,
+        workers=2,
+        environment={"CELERY_BROKER_URL": redis_url(), "CELERY_TASK_DEFAULT_QUEUE": queue},
+    )
+    first = processes(CeleryWorker, name="first", visibility_timeout=3, chunk_size=10, pause=0.2, **broker)
+    keys = [f"KILL-{index:04}" for index in range(300)]
+    items = [
+        {"student_key": key, "status": "enrolled", "curriculum_uuid": str(c.CYBERSECURITY_CURRICULUM)} for key in keys
+    ]
+    url = f"{server.url}{BASE}/programs/{c.CYBERSECURITY}/enrollments/jobs/"
+    headers = {**server.headers(user), "Idempotency-Key": "kill-test"}
+
+    # POST creates only: a learner written twice would get "conflict" the second time.
+    response = requests.post(url, json=items, headers=headers, timeout=TIMEOUT)
+    assert response.status_code == 202, response.text
+    job_id = response.json()["id"]
+    job_url = response.headers["Location"]
+
+    processed = _wait(
+        lambda: _job(job_id).processed >= 40 and _job(job_id).processed, "progress", JOB_TIMEOUT, first.log
+    )
+    first.kill()
+    job = _job(job_id)
+    assert job.status == "running" and 40 <= job.processed < 300, (job.status, job.processed, processed)
+    at_kill = job.processed
+    # What the killed worker committed is there; the chunk it was in the middle of is not.
+    assert ProgramEnrollment.objects.count() == job.processed
+
+    second = processes(CeleryWorker, name="second", visibility_timeout=3, chunk_size=10, **broker)
+    _wait(lambda: _job(job_id).is_finished, "the job to finish", JOB_TIMEOUT, second.log, first.log)
+
+    job = _job(job_id)
+    assert (job.status, job.total, job.processed, job.succeeded, job.failed) == ("succeeded", 300, 300, 300, 0)
+    assert job.attempts >= 2, "the message was not delivered again"
+    # Sent again once it has run: the same job, not run again.
+    again = requests.post(url, json=items, headers=headers, timeout=TIMEOUT)
+    assert again.status_code == 202 and again.json()["id"] == job_id and again.json()["status"] == "succeeded"
+    assert _job(job_id).attempts == job.attempts
+    _check_results(job_id, keys, "enrolled")
+    assert ProgramEnrollment.objects.count() == 300
+    history = Counter(ProgramEnrollment.history.model.objects.values_list("external_user_key", flat=True))
+    assert history == Counter(keys), "a learner was written more than once"
+
+    status = requests.get(job_url, headers=server.headers(user), timeout=TIMEOUT).json()
+    assert (status["status"], status["counts"]) == ("succeeded", {"enrolled": 300})
+    results = requests.get(status["results_url"], headers=server.headers(user), timeout=TIMEOUT)
+    rows = list(csv.reader(io.StringIO(results.text)))
+    assert rows[0] == ["student_key", "status", "detail"] and rows[1:] == [[key, "enrolled", ""] for key in keys]
+    assert not server.errors(), server.errors()
+    print(
+        f"\nJob killed mid-run: worker SIGKILLed after {at_kill} of 300 learners committed, finished by a "
+        f"second worker after {job.attempts} deliveries; 300 results, 300 history rows"
+    )
+
+
+def test_message_delivered_again_while_its_job_runs_never_writes_twice(catalog, processes, queue):
+    """Two workers; the visibility timeout is shorter than the job: both end up running it, chunk after chunk."""
+    keys = [f"MOVE-{index:04}" for index in range(200)]
+    enroll(c.CYBERSECURITY, keys)
+    enroll_course(c.CYBERSECURITY, c.SHARED_COURSE, keys)
+    user = SupportStaffFactory(username="registrar")
+    broker = {"broker_url": redis_url(), "queue": queue, "visibility_timeout": 2, "chunk_size": 5, "pause": 0.1}
+    server = processes(
+        GunicornServer, workers=2, environment={"CELERY_BROKER_URL": redis_url(), "CELERY_TASK_DEFAULT_QUEUE": queue}
+    )
+    workers = [processes(CeleryWorker, name=f"worker{number}", **broker) for number in range(2)]
+
+    response = requests.post(
+        f"{server.url}{BASE}/programs/{c.CYBERSECURITY}/transfers/jobs/",
+        json={"to_program_uuid": str(c.OTHER), "source_status": "canceled"},
+        headers=server.headers(user),
+        timeout=TIMEOUT,
+    )
+    assert response.status_code == 202, response.text
+    job_id = response.json()["id"]
+    _wait(lambda: _job(job_id).is_finished, "the job to finish", JOB_TIMEOUT, *(worker.log for worker in workers))
+
+    job = _job(job_id)
+    assert (job.status, job.processed, job.succeeded) == ("succeeded", 200, 200)
+    assert job.attempts >= 2, "the message was not delivered again within the job"
+    rows = list(JobResult.objects.filter(job_id=job_id).order_by("position").values_list("student_key", "status"))
+    assert sorted(key for key, _ in rows) == keys and {status for _, status in rows} == {"transferred"}
+    active = ProgramCourseEnrollment.objects.filter(status="active")
+    assert active.count() == 200 and set(active.values_list("program_enrollment__program_uuid", flat=True)) == {c.OTHER}
+    history = ProgramCourseEnrollment.history.model.objects.filter(program_enrollment__program_uuid=c.OTHER)
+    assert Counter(history.values_list("id", flat=True)) == Counter(
+        dict.fromkeys(active.values_list("id", flat=True), 1)
+    )
+    assert not server.errors(), server.errors()
+    print(f"\nJob delivered again while running: {job.attempts} deliveries, 200 learners transferred once each")
