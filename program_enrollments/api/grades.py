@@ -10,7 +10,7 @@ from opaque_keys.edx.keys import CourseKey
 from program_enrollments.api._validation import as_course_key, get_program
 from program_enrollments.api.writing import check_course_in_program
 from program_enrollments.backends import lms_backend
-from program_enrollments.data import CourseGradeData, ProgramCourseGrade
+from program_enrollments.data import CourseGradeData, ProgramCourseGrade, ProgramData
 from program_enrollments.models import ProgramCourseEnrollment
 
 
@@ -19,6 +19,7 @@ def iter_program_course_grades(
     program_uuid: UUID | str,
     course_key: CourseKey | str,
     paginate_queryset_fn: Callable | None = None,
+    program: ProgramData | None = None,
 ) -> Iterator[ProgramCourseGrade]:
     """Yield the grade of each realized learner of the program in the course run.
 
@@ -28,7 +29,9 @@ def iter_program_course_grades(
     ``paginate_queryset``) may cut that queryset to one page; the grades of the
     rows it returns are read with one backend call, so a page costs the same
     number of queries whatever its size. A learner whose grade could not be
-    computed gets ``error`` instead of ``grade``.
+    computed gets ``error`` instead of ``grade``. ``program``: the catalog's program of
+    ``program_uuid`` when the caller has already read it (a REST view has), so that the
+    catalog is not read twice.
 
     Raises:
         ProgramDoesNotExist: the catalog does not know the program.
@@ -36,7 +39,8 @@ def iter_program_course_grades(
         CourseNotInProgram: the course run is in none of the program's active curricula.
         InvalidRequest: a malformed uuid or course key.
     """
-    program = get_program(program_uuid)
+    if program is None or str(program.uuid) != str(program_uuid):
+        program = get_program(program_uuid)
     key = as_course_key(course_key)
     check_course_in_program(program, key)
     queryset = (

@@ -2,6 +2,8 @@
 
 ``DATABASE_URL`` selects the database (``postgres://...``, ``mysql://...``);
 without it, an SQLite file under ``var/`` at the repository root is used.
+``DATABASE_REPLICA_URL`` adds a read replica of it (alias ``read_replica``), where the
+REST API's GET views read (``program_enrollments.routers``).
 """
 
 import os
@@ -79,6 +81,10 @@ def _database_from_environment():
     if not url:
         VAR_DIR.mkdir(parents=True, exist_ok=True)
         url = f"sqlite:///{VAR_DIR / 'db.sqlite3'}"
+    return _database(url)
+
+
+def _database(url):
     database = dj_database_url.parse(url, conn_max_age=0)
     engine = database["ENGINE"]
     if engine == "django.db.backends.sqlite3":
@@ -93,6 +99,13 @@ def _database_from_environment():
 
 
 DATABASES = {"default": _database_from_environment()}
+# A read replica of the default database (streaming replication, a MariaDB replica): the REST
+# API's GET views read their pages there; everything else stays on default (routers.py).
+if os.environ.get("DATABASE_REPLICA_URL", "").strip():
+    DATABASES["read_replica"] = _database(os.environ["DATABASE_REPLICA_URL"].strip())
+    # Tests that run with the setting read the default test database through it.
+    DATABASES["read_replica"]["TEST"] = {**DATABASES["read_replica"].get("TEST", {}), "MIRROR": "default"}
+    DATABASE_ROUTERS = ["program_enrollments.routers.ReadReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # As in Open edX (openedx/envs/common.py): history dates unindexed. The app's migrations are the
 # same in every host, so its history tables must not depend on a host's choice here.
@@ -114,11 +127,34 @@ PROGRAM_ENROLLMENTS = {
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
+# The queue the host's tasks go to and its workers read (celery worker -Q), "celery" unless set.
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "celery")
+# A job's task is acknowledged when it ends: a worker takes one message at a time.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Redis: a message taken by a worker that died unacknowledged is delivered again after the
+# visibility timeout (seconds), checked about every restore interval (docs/operator_guide.rst).
+_VISIBILITY_TIMEOUT = int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600"))
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": _VISIBILITY_TIMEOUT,
+    "unacked_restore_interval": max(1, min(60, _VISIBILITY_TIMEOUT // 4)),
+    "unacked_restore_throttle": 1,
+}
 CELERY_BEAT_SCHEDULE = {
     "program-enrollments-expire-waiting-enrollments": {
         "task": "program_enrollments.tasks.expire_waiting_enrollments",
         "schedule": 24 * 60 * 60,  # daily
         "kwargs": {"expiration_days": 60},
+    },
+    # Jobs whose message was lost (or whose in-process run ended with its process) go on.
+    "program-enrollments-resume-stalled-jobs": {
+        "task": "program_enrollments.tasks.resume_stalled_jobs",
+        "schedule": 10 * 60,
+        "kwargs": {"idle_minutes": 30},
+    },
+    "program-enrollments-delete-finished-jobs": {
+        "task": "program_enrollments.tasks.delete_finished_jobs",
+        "schedule": 24 * 60 * 60,
+        "kwargs": {"retention_days": 30},
     },
 }
 
