@@ -1,7 +1,13 @@
-# Two commands on a fresh machine (Python 3.11 and make): `make run` and `make test`.
+# Two commands on a fresh machine (Python 3.11 or later, and make): `make run` and `make test`.
 # DATABASE_URL (postgres://..., mysql://...) switches the database for both.
 
-PYTHON ?= python3.11
+# The virtualenv's Python: PYTHON if given, else the first of these that runs and is 3.11 or later
+# (a pyenv shim for a version pyenv has not selected is on PATH but does not run).
+PYTHON_CANDIDATES ?= python3.11 python3.12 python3.13 python3.14 python3
+ifndef PYTHON
+PYTHON := $(shell for p in $(PYTHON_CANDIDATES); do \
+	"$$p" -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1 && { command -v "$$p"; break; }; done)
+endif
 VENV ?= .venv
 BIN = $(VENV)/bin
 HOST ?= 127.0.0.1
@@ -14,17 +20,25 @@ PYTHON_OPENEDX ?= $(shell for p in python3.12 $${PYENV_ROOT:-$$HOME/.pyenv}/vers
 VENV_OPENEDX ?= .venv-openedx
 BIN_OPENEDX = $(VENV_OPENEDX)/bin
 
-.PHONY: help run test test-openedx lint docs requirements upgrade upgrade-openedx clean
+.PHONY: help run port-free test test-openedx lint docs requirements upgrade upgrade-openedx clean
 
 help:
-	@echo "make run     - install, migrate, load the demo and serve on http://$(HOST):$(PORT)/"
+	@echo "make run     - install, migrate, load the demo and serve on http://$(HOST):$(PORT)/ (PORT=8001 for another port)"
 	@echo "make test    - install and run the test suite (SQLite unless DATABASE_URL is set)"
 	@echo "make test-openedx - the Open edX suite, then it and the API suites in the taken-over harness LMS (Python 3.12)"
 	@echo "make lint    - ruff and the migrations check"
+	@echo "make bench   - the benchmarks on the configured database (BENCH_ARGS=\"--full\" for 100k transfers, 1M-row reads)"
 	@echo "make docs    - build the Sphinx documentation into docs/_build/html"
 	@echo "make upgrade - recompile the pinned requirements/*.txt from requirements/*.in"
 
+# Stops with a clear message unless PYTHON is a Python 3.11 or later that runs.
+CHECK_PYTHON = @test -n "$(PYTHON)" || { echo "No Python 3.11 or later found (tried: $(PYTHON_CANDIDATES))."; \
+		echo "Install one, or name it: make $(or $(MAKECMDGOALS),help) PYTHON=/path/to/python3"; exit 1; }; \
+	"$(PYTHON)" -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { \
+		echo "$(PYTHON) is not a Python 3.11 or later that runs: name another with PYTHON=/path/to/python3"; exit 1; }
+
 $(BIN)/python:
+	$(CHECK_PYTHON)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
@@ -38,7 +52,7 @@ MYSQL_DRIVER = $(if $(filter mysql%,$(DATABASE_URL)),$(VENV)/.mysql-installed)
 
 # Debug mode serves the demo with the development secrets; without it the host refuses them.
 run: export DJANGO_DEBUG ?= 1
-run: $(VENV)/.host-installed $(MYSQL_DRIVER)
+run: port-free $(VENV)/.host-installed $(MYSQL_DRIVER)
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py setup_demo
 	@echo ""
@@ -50,8 +64,21 @@ run: $(VENV)/.host-installed $(MYSQL_DRIVER)
 	@echo ""
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
+# Before any setup: the port `make run` serves on is free (PORT=... picks another).
+port-free:
+	$(CHECK_PYTHON)
+	@"$(PYTHON)" -c 'import socket, sys; s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); \
+		s.bind(("$(HOST)", $(PORT)))' 2>/dev/null || { \
+		echo "Port $(PORT) on $(HOST) is taken (another server?). Stop it, or serve on another port: make run PORT=8001"; \
+		exit 1; }
+
 test: $(VENV)/.test-installed $(MYSQL_DRIVER)
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Every scenario in interleaved rounds, in a throwaway database beside DATABASE_URL's (docs/benchmarks.rst).
+.PHONY: bench
+bench: $(VENV)/.test-installed $(MYSQL_DRIVER)
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
 $(BIN_OPENEDX)/python:
 	@test -n "$(PYTHON_OPENEDX)" || { echo "Python 3.12 is needed for the Open edX harness (the platform's Python); set PYTHON_OPENEDX=/path/to/python3.12"; exit 1; }

@@ -3,7 +3,7 @@
 import os
 import re
 
-from setuptools import find_packages, setup
+from setuptools import find_namespace_packages, setup
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -37,7 +37,11 @@ setup(
     long_description=read("README.rst"),
     long_description_content_type="text/x-rst",
     license="AGPL-3.0",
-    packages=find_packages(include=["program_enrollments", "program_enrollments.*"]),
+    # Namespace discovery: the directories holding only data (templates, fixtures) are packages
+    # too, so that their files ship (MANIFEST.in names them) without setuptools' warnings.
+    packages=find_namespace_packages(
+        include=["program_enrollments", "program_enrollments.*"], exclude=["*.__pycache__"]
+    ),
     include_package_data=True,
     python_requires=">=3.11",
     install_requires=load_requirements("requirements/base.in"),
@@ -63,6 +67,8 @@ setup(
         "Framework :: Django :: 5.2",
         "Programming Language :: Python :: 3.11",
         "Programming Language :: Python :: 3.12",
+        "Programming Language :: Python :: 3.13",
+        "Programming Language :: Python :: 3.14",
     ],
     zip_safe=False,
 )

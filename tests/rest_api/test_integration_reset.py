@@ -138,6 +138,8 @@ def test_only_post_is_served(enrollments, staff, method):
 
 
 @enabled
-def test_trailing_slash_is_not_the_endpoint(enrollments, staff):
-    assert staff.post(f"{RESET}/", {"organization": "GTx"}).status_code == 404
-    assert len(_programs()) == 3
+def test_a_trailing_slash_reaches_the_same_endpoint(enrollments, staff):
+    # Every API path answers the same with or without its trailing slash (docs/rest_api.rst).
+    response = staff.post(f"{RESET}/", {"organization": "GTx"})
+    assert response.status_code == 200 and response.json() == "success"
+    assert _programs() == [str(c.MIT)]

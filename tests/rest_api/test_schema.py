@@ -25,6 +25,11 @@ def test_schema_describes_every_endpoint_with_responses(client):
         f"{BASE}/programs/readonly_access/",
         f"{BASE}/programs/{{program_uuid}}/overview/",
         f"{BASE}/users/{{username}}/programs/{{program_uuid}}/courses",
+        f"{BASE}/programs/{{program_uuid}}/enrollments/jobs/",
+        f"{BASE}/programs/{{program_uuid}}/courses/{{course_key}}/enrollments/jobs/",
+        f"{BASE}/programs/{{program_uuid}}/transfers/jobs/",
+        f"{BASE}/programs/{{program_uuid}}/jobs/{{job_id}}/",
+        f"{BASE}/programs/{{program_uuid}}/jobs/{{job_id}}/results",
     }
     put = paths[f"{BASE}/programs/{{program_uuid}}/courses/{{course_key}}/enrollments/"]["put"]
     assert {"200", "207", "400", "401", "403", "404", "413", "422"} <= set(put["responses"])

@@ -72,6 +72,7 @@ def test_transfer_of_every_learner_of_a_program_over_the_limit_is_413(catalog, s
         assert response.status_code == 413
         message = response.json()["developer_message"]
         assert "26" in message and "25" in message and "transfer_program_enrollments" in message
+        assert "transfers/jobs/" in message
     assert not ProgramCourseEnrollment.objects.filter(program_enrollment__program_uuid=c.OTHER).exists()
     # The same learners in batches of the limit are accepted.
     response = staff.post(TRANSFER, {"to_program_uuid": str(c.OTHER), "student_keys": [f"k{i}" for i in range(25)]})

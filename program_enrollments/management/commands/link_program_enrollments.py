@@ -6,9 +6,14 @@ from django.core.management.base import BaseCommand, CommandError
 
 from program_enrollments import api
 from program_enrollments.exceptions import ProgramEnrollmentsError
+from program_enrollments.identity import normalize_student_key
 
 INCORRECT_PARAMETER_TEMPLATE = "incorrectly formatted argument '{}', must be in form <external user key>:<lms username>"
 DUPLICATE_KEY_TEMPLATE = "external user key {} provided multiple times"
+DUPLICATE_KEY_IN_OTHER_CASE_TEMPLATE = (
+    "external user key {} provided multiple times (as {}: student keys are compared ignoring case)"
+)
+NO_LEARNERS = "no learners given: name at least one as <external user key>:<lms username>"
 
 
 class Command(BaseCommand):
@@ -38,6 +43,8 @@ class Command(BaseCommand):
         except ValueError as error:
             raise CommandError(f"supplied program_uuid '{program_uuid}' is not a valid UUID") from error
         usernames = self.parse_user_items(user_items)
+        if not usernames:
+            raise CommandError(NO_LEARNERS)
         try:
             outcomes = api.link_program_enrollments(
                 program_uuid=parsed_uuid, usernames_by_student_key=usernames, relink=relink
@@ -64,14 +71,23 @@ class Command(BaseCommand):
 
     @staticmethod
     def parse_user_items(user_items):
-        """Return {external_user_key: username}; raise CommandError on a malformed or repeated item."""
+        """Return {external_user_key: username}; raise CommandError on a malformed or repeated item.
+
+        Keys are compared as the app compares student keys (``normalize_student_key``: case,
+        Unicode form and width ignored), so ``ab-1`` and ``AB-1`` are the same learner twice.
+        """
         result = {}
+        seen = {}
         for user_item in user_items:
             parts = user_item.split(":")
             if len(parts) != 2 or not (parts[0].strip() and parts[1].strip()):
                 raise CommandError(INCORRECT_PARAMETER_TEMPLATE.format(user_item))
             external_user_key, username = parts[0].strip(), parts[1].strip()
-            if external_user_key in result:
+            earlier = seen.get(normalize_student_key(external_user_key))
+            if earlier == external_user_key:
                 raise CommandError(DUPLICATE_KEY_TEMPLATE.format(external_user_key))
+            if earlier is not None:
+                raise CommandError(DUPLICATE_KEY_IN_OTHER_CASE_TEMPLATE.format(earlier, external_user_key))
+            seen[normalize_student_key(external_user_key)] = external_user_key
             result[external_user_key] = username
         return result

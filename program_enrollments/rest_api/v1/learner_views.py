@@ -30,23 +30,29 @@ from program_enrollments import api
 from program_enrollments.backends import catalog_backend
 from program_enrollments.data import LearnerCourseRun
 from program_enrollments.rest_api.v1 import learner_serializers as shapes
+from program_enrollments.rest_api.v1 import schema as described
 from program_enrollments.rest_api.v1.authentication import ConfiguredAuthenticationClasses
 from program_enrollments.rest_api.v1.pagination import EnrollmentCursorPagination
 from program_enrollments.rest_api.v1.permissions import IsActiveUser
 from program_enrollments.rest_api.v1.schema import extend_schema
 from program_enrollments.rest_api.v1.views import ERROR, _APIView
+from program_enrollments.routers import replica_reads
 
 # Signed-in, active users acting for themselves. Naming NotJwtRestrictedApplication keeps an
 # LMS's EnsureJWTAuthSettingsMiddleware from changing the classes (it would add the same refusal).
 LEARNER_ACCESS = IsAuthenticated & IsActiveUser & NotJwtRestrictedApplication
 
-NOT_AUTHENTICATED = OpenApiResponse(ERROR, description="Not authenticated.")
+NOT_AUTHENTICATED = OpenApiResponse(
+    ERROR, description="Not authenticated: no credentials, or an expired or invalid token."
+)
 NOT_ALLOWED = OpenApiResponse(
     ERROR,
     description="Not the caller's own page, the caller is not enrolled in the program, "
     "or a restricted JWT application.",
 )
 NO_PROGRAM = OpenApiResponse(ERROR, description="No program with this UUID (error_code program_does_not_exist).")
+# Answers of every learner endpoint, whatever the request.
+LEARNER_COMMON = {503: described.COMMON_RESPONSES[503]}
 PROGRAM_UUID = OpenApiParameter("program_uuid", OpenApiTypes.STR, OpenApiParameter.PATH, description="The program.")
 
 
@@ -178,7 +184,12 @@ READABLE_PROGRAMS_SCHEMA = {
             "It filters the programs the caller administers, not those they are a learner of.",
         )
     ],
-    "responses": {200: shapes.ReadableProgramSerializer(many=True), 401: NOT_AUTHENTICATED, 403: NOT_ALLOWED},
+    "responses": {
+        **LEARNER_COMMON,
+        200: shapes.ReadableProgramSerializer(many=True),
+        401: NOT_AUTHENTICATED,
+        403: NOT_ALLOWED,
+    },
     "description": "Global staff and users who may read every program get every program of the type. "
     "Others get the programs of the type they administer (an organization grant, or the course staff "
     "or instructor role in one of the program's course runs), then the programs they are enrolled or "
@@ -190,6 +201,7 @@ class ReadOnlyAccessView(_LearnerView):
     """The programs whose learner pages the caller may open (``programs/readonly_access/``)."""
 
     @extend_schema(operation_id="programs_readonly_access_list", **READABLE_PROGRAMS_SCHEMA)
+    @replica_reads()
     def get(self, request):
         programs = api.fetch_readable_programs(request.user, program_type=request.query_params.get("type"))
         return Response(shapes.ReadableProgramSerializer(programs, many=True).data, status=status.HTTP_200_OK)
@@ -199,6 +211,7 @@ class LearnerProgramEnrollmentsView(ReadOnlyAccessView):
     """The same list at the built-in app's other path (``programs/enrollments/``)."""
 
     @extend_schema(operation_id="learner_program_enrollments_list", **READABLE_PROGRAMS_SCHEMA)
+    @replica_reads()
     def get(self, request):
         return super().get(request)
 
@@ -219,6 +232,7 @@ class UserProgramCourseRunsView(_LearnerProgramView):
             OpenApiParameter("cursor", OpenApiTypes.STR, description="The page, from a next or previous link."),
         ],
         responses={
+            **LEARNER_COMMON,
             200: shapes.CourseRunOverviewPageSerializer,
             401: NOT_AUTHENTICATED,
             403: NOT_ALLOWED,
@@ -228,6 +242,7 @@ class UserProgramCourseRunsView(_LearnerProgramView):
         "education, paid bootcamp) in the program's course runs, taken through the program or not, in "
         "enrollment order; course_run_status is in_progress, upcoming or completed.",
     )
+    @replica_reads()
     def get(self, request, username, program_uuid):
         if request.user.username != username:
             raise PermissionDenied()
@@ -245,6 +260,7 @@ class ProgramCourseRunsOverviewView(_LearnerProgramView):
         summary="All the caller's course runs in a program",
         parameters=[PROGRAM_UUID],
         responses={
+            **LEARNER_COMMON,
             200: shapes.CourseRunOverviewListSerializer,
             401: NOT_AUTHENTICATED,
             403: NOT_ALLOWED,
@@ -252,6 +268,7 @@ class ProgramCourseRunsOverviewView(_LearnerProgramView):
         },
         description="As users/{username}/programs/{program_uuid}/courses, for the caller, in one list.",
     )
+    @replica_reads()
     def get(self, request, program_uuid):
         enrollments = api.fetch_learner_course_run_enrollments(request.user, self.program)
         runs = api.fetch_learner_course_runs(request.user, self.program, enrollments)

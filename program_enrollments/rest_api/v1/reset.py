@@ -21,6 +21,7 @@ from rest_framework.response import Response
 from program_enrollments import api, conf
 from program_enrollments.api.access import may_write_some_organization
 from program_enrollments.data import ProgramData
+from program_enrollments.rest_api.v1 import schema as described
 from program_enrollments.rest_api.v1.authentication import ConfiguredAuthenticationClasses
 from program_enrollments.rest_api.v1.parsers import DepthLimitedJSONParser
 from program_enrollments.rest_api.v1.permissions import (
@@ -75,10 +76,19 @@ class EnrollmentDataResetView(_APIView):
             "IntegrationReset", fields={"organization": serializers.CharField(help_text="Short key, e.g. GTx.")}
         ),
         responses={
-            200: OpenApiResponse(OpenApiTypes.STR, description='"success": the enrollment data was deleted.'),
-            400: OpenApiResponse(OpenApiTypes.STR, description="organization missing or not a string."),
-            401: OpenApiResponse(description="Not authenticated."),
-            403: OpenApiResponse(description="Not allowed to write this organization's programs."),
+            200: OpenApiResponse(
+                OpenApiTypes.STR,
+                description='"success": the enrollment data was deleted.',
+                examples=[OpenApiExample("Done", value="success", response_only=True)],
+            ),
+            400: OpenApiResponse(
+                described.ResetRefusalSerializer,
+                description="organization missing or not a string (a JSON string), or a body that is not JSON.",
+            ),
+            **described.WRITE_COMMON_RESPONSES,
+            403: OpenApiResponse(
+                described.DetailErrorSerializer, description="Not allowed to write this organization's programs."
+            ),
             501: OpenApiResponse(OpenApiTypes.STR, description="ENABLE_ENROLLMENT_RESET is off on this LMS."),
         },
         description=(

@@ -9,10 +9,10 @@ from django.core.exceptions import RequestDataTooBig
 from django.db import InterfaceError, OperationalError, connection
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, inline_serializer
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
 from opaque_keys import InvalidKeyError
 from opaque_keys.edx.keys import CourseKey
-from rest_framework import serializers, status
+from rest_framework import status
 from rest_framework.exceptions import ParseError, PermissionDenied
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
@@ -32,6 +32,7 @@ from program_enrollments.exceptions import (
     OrganizationNotReadable,
     ProgramDoesNotExist,
 )
+from program_enrollments.rest_api.v1 import schema as described
 from program_enrollments.rest_api.v1 import serializers as shapes
 from program_enrollments.rest_api.v1.authentication import ConfiguredAuthenticationClasses
 from program_enrollments.rest_api.v1.pagination import EnrollmentCursorPagination
@@ -43,21 +44,11 @@ from program_enrollments.rest_api.v1.permissions import (
     readable_organizations_for,
 )
 from program_enrollments.rest_api.v1.schema import extend_schema  # also registers the authentication schemes
+from program_enrollments.routers import replica_reads
 
 log = logging.getLogger(__name__)
 
-STATUS_MAP = inline_serializer(
-    "StatusByStudentKey",
-    fields={"<student_key>": serializers.CharField(help_text="The learner's new status, or why it did not change.")},
-)
-ERROR = inline_serializer(
-    "Error",
-    fields={
-        "developer_message": serializers.CharField(),
-        "error_code": serializers.CharField(required=False),
-        "errors": serializers.JSONField(required=False),
-    },
-)
+ERROR = described.ErrorSerializer
 
 
 def _error(http_status: int, message: str, code: str | None = None, *, headers=None, **extra) -> Response:
@@ -217,7 +208,8 @@ class _ProgramView(_APIView):
         if len(body) > limit:
             return None, _error(
                 status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
-                f"{len(body)} enrollments were sent; at most {limit} are accepted per request.",
+                f"{len(body)} enrollments were sent; at most {limit} are accepted per request. Send larger "
+                "uploads to the same path followed by jobs/ to run them as a background job.",
             )
         not_objects = [index for index, item in enumerate(body) if not isinstance(item, dict)]
         if not_objects:
@@ -225,14 +217,13 @@ class _ProgramView(_APIView):
                 status.HTTP_400_BAD_REQUEST,
                 "Every item must be a JSON object; not objects: " + ", ".join(f"item {i}" for i in not_objects) + ".",
             )
-        serializer = item_serializer(data=body, many=True, **serializer_kwargs)
-        if not serializer.is_valid():
+        # One pass over the items; the serializer itself only for a body with a malformed item.
+        items, errors = shapes.validate_items(body, item_serializer, **serializer_kwargs)
+        if items is None:
             return None, _error(
-                status.HTTP_400_BAD_REQUEST,
-                f"Invalid request body: {_describe(serializer.errors)}",
-                errors=serializer.errors,
+                status.HTTP_400_BAD_REQUEST, f"Invalid request body: {_describe(errors)}", errors=errors
             )
-        return serializer.validated_data, None
+        return items, None
 
 
 class _NotFound(Exception):
@@ -241,17 +232,51 @@ class _NotFound(Exception):
         self.message, self.code = message, code
 
 
-WRITE_RESPONSES = {
-    200: OpenApiResponse(STATUS_MAP, description="Every learner succeeded: each key maps to its new status."),
-    204: OpenApiResponse(description="The list was empty."),
-    207: OpenApiResponse(STATUS_MAP, description="Some learners succeeded; the others map to why not."),
-    400: OpenApiResponse(ERROR, description="Malformed body, naming the offending items and fields."),
-    401: OpenApiResponse(description="Not authenticated."),
-    403: OpenApiResponse(description="Not allowed to write this program's enrollments."),
-    404: OpenApiResponse(ERROR, description="Unknown program, unknown course, or course not in the program."),
-    413: OpenApiResponse(ERROR, description="More learners than the batch limit, or a body too large."),
-    422: OpenApiResponse(STATUS_MAP, description="No learner succeeded; each key maps to why not."),
-}
+def _write_responses(status_map) -> dict:
+    """The answers of a bulk write whose per-learner statuses are ``status_map``'s."""
+    return {
+        **described.WRITE_COMMON_RESPONSES,
+        200: OpenApiResponse(status_map, description="Every learner succeeded: each key maps to its new status."),
+        204: OpenApiResponse(description="The list was empty."),
+        207: OpenApiResponse(status_map, description="Some learners succeeded; the others map to why not."),
+        400: OpenApiResponse(ERROR, description="Malformed body, naming the offending items and fields."),
+        403: OpenApiResponse(described.DetailErrorSerializer, description="Not allowed to write this program."),
+        # The app's body; DRF's for a ?format= it does not serve.
+        404: OpenApiResponse(
+            described.ANY_ERROR, description="Unknown program, unknown course, or course not in the program."
+        ),
+        413: OpenApiResponse(ERROR, description="More learners than the batch limit, or a body too large."),
+        422: OpenApiResponse(status_map, description="No learner succeeded; each key maps to why not."),
+    }
+
+
+PROGRAM_WRITE_RESPONSES = _write_responses(described.ProgramEnrollmentStatusMapSerializer)
+COURSE_WRITE_RESPONSES = _write_responses(described.CourseEnrollmentStatusMapSerializer)
+
+
+def _read_responses(rows) -> dict:
+    """The answers of a paged list of a program (or of one of its course runs)."""
+    return {
+        **described.COMMON_RESPONSES,
+        200: rows,
+        # Unknown program or course run (the app's body), or a cursor that is not one (DRF's).
+        404: OpenApiResponse(described.ANY_ERROR, description="Unknown program or course run, or an invalid cursor."),
+    }
+
+
+PROGRAM_ITEMS_EXAMPLE = OpenApiExample(
+    "Two learners",
+    value=[
+        {"student_key": "NC-0001", "status": "enrolled", "curriculum_uuid": "c9ac1b2e-0dc4-4b0c-a6e4-7a3ad8d4c7d1"},
+        {"student_key": "NC-0002", "status": "pending", "curriculum_uuid": "c9ac1b2e-0dc4-4b0c-a6e4-7a3ad8d4c7d1"},
+    ],
+    request_only=True,
+)
+COURSE_ITEMS_EXAMPLE = OpenApiExample(
+    "Two learners",
+    value=[{"student_key": "NC-0001", "status": "active"}, {"student_key": "NC-0002", "status": "inactive"}],
+    request_only=True,
+)
 
 PROGRAM_STATUSES_DOC = (
     "Per-learner statuses: the new status (enrolled, pending, suspended, canceled, ended) on success; "
@@ -270,9 +295,10 @@ class ProgramEnrollmentsView(_ProgramView):
 
     @extend_schema(
         summary="List a program's enrollments",
-        responses={200: shapes.ProgramEnrollmentRowSerializer(many=True)},
+        responses=_read_responses(shapes.ProgramEnrollmentRowSerializer(many=True)),
         parameters=[OpenApiParameter("page_size", OpenApiTypes.INT, description="Results per page (max: setting).")],
     )
+    @replica_reads()
     def get(self, request, program_uuid):
         queryset = api.fetch_program_enrollments(program_uuids=[self._program.uuid]).select_related("user")
         paginator = self.pagination_class()
@@ -282,8 +308,9 @@ class ProgramEnrollmentsView(_ProgramView):
     @extend_schema(
         summary="Enroll learners (create only)",
         request=shapes.ProgramEnrollmentItemSerializer(many=True),
-        responses=WRITE_RESPONSES,
+        responses=PROGRAM_WRITE_RESPONSES,
         description=PROGRAM_STATUSES_DOC,
+        examples=[PROGRAM_ITEMS_EXAMPLE],
     )
     def post(self, request, program_uuid):
         return self._write(request, create=True, update=False)
@@ -291,8 +318,9 @@ class ProgramEnrollmentsView(_ProgramView):
     @extend_schema(
         summary="Update learners (update only)",
         request=shapes.ProgramEnrollmentItemSerializer(many=True),
-        responses=WRITE_RESPONSES,
+        responses=PROGRAM_WRITE_RESPONSES,
         description=PROGRAM_STATUSES_DOC,
+        examples=[PROGRAM_ITEMS_EXAMPLE],
     )
     def patch(self, request, program_uuid):
         return self._write(request, create=False, update=True)
@@ -300,8 +328,9 @@ class ProgramEnrollmentsView(_ProgramView):
     @extend_schema(
         summary="Enroll or update learners",
         request=shapes.ProgramEnrollmentItemSerializer(many=True),
-        responses=WRITE_RESPONSES,
+        responses=PROGRAM_WRITE_RESPONSES,
         description=PROGRAM_STATUSES_DOC,
+        examples=[PROGRAM_ITEMS_EXAMPLE],
     )
     def put(self, request, program_uuid):
         return self._write(request, create=True, update=True)
@@ -313,7 +342,7 @@ class ProgramEnrollmentsView(_ProgramView):
         if not items:
             return Response(status=status.HTTP_204_NO_CONTENT)
         results = api.write_program_enrollments(
-            program_uuid=self._program.uuid,
+            program_uuid=self._program,  # the program read for this request: no second catalog lookup
             requests=[{**item, "curriculum_uuid": item.get("curriculum_uuid") if create else None} for item in items],
             create=create,
             update=update,
@@ -339,9 +368,10 @@ class ProgramCourseEnrollmentsView(_ProgramCourseView):
 
     @extend_schema(
         summary="List a program's enrollments in a course",
-        responses={200: shapes.CourseEnrollmentRowSerializer(many=True)},
+        responses=_read_responses(shapes.CourseEnrollmentRowSerializer(many=True)),
         parameters=[OpenApiParameter("page_size", OpenApiTypes.INT, description="Results per page (max: setting).")],
     )
+    @replica_reads()
     def get(self, request, program_uuid, course_key):
         queryset = api.fetch_program_course_enrollments(
             program_uuids=[self._program.uuid], course_keys=[self.course_key]
@@ -356,8 +386,9 @@ class ProgramCourseEnrollmentsView(_ProgramCourseView):
     @extend_schema(
         summary="Enroll learners in the course (create only)",
         request=shapes.CourseEnrollmentItemSerializer(many=True),
-        responses=WRITE_RESPONSES,
+        responses=COURSE_WRITE_RESPONSES,
         description=COURSE_STATUSES_DOC,
+        examples=[COURSE_ITEMS_EXAMPLE],
     )
     def post(self, request, program_uuid, course_key):
         return self._write(request, create=True, update=False)
@@ -365,8 +396,9 @@ class ProgramCourseEnrollmentsView(_ProgramCourseView):
     @extend_schema(
         summary="Update learners in the course (update only)",
         request=shapes.CourseEnrollmentItemSerializer(many=True),
-        responses=WRITE_RESPONSES,
+        responses=COURSE_WRITE_RESPONSES,
         description=COURSE_STATUSES_DOC,
+        examples=[COURSE_ITEMS_EXAMPLE],
     )
     def patch(self, request, program_uuid, course_key):
         return self._write(request, create=False, update=True)
@@ -374,8 +406,9 @@ class ProgramCourseEnrollmentsView(_ProgramCourseView):
     @extend_schema(
         summary="Enroll or update learners in the course",
         request=shapes.CourseEnrollmentItemSerializer(many=True),
-        responses=WRITE_RESPONSES,
+        responses=COURSE_WRITE_RESPONSES,
         description=COURSE_STATUSES_DOC,
+        examples=[COURSE_ITEMS_EXAMPLE],
     )
     def put(self, request, program_uuid, course_key):
         return self._write(request, create=True, update=True)
@@ -387,7 +420,7 @@ class ProgramCourseEnrollmentsView(_ProgramCourseView):
         if not items:
             return Response(status=status.HTTP_204_NO_CONTENT)
         results = api.write_program_course_enrollments(
-            program_uuid=self._program.uuid,
+            program_uuid=self._program,  # the program read for this request: no second catalog lookup
             course_key=self.course_key,
             requests=items,
             create=create,
@@ -412,13 +445,14 @@ class ProgramCourseGradesView(_ProgramCourseView):
             "207: some rows are errors; 422: every row is an error; 204 (no body): no learner to grade."
         ),
         responses={
-            200: shapes.PROGRAM_COURSE_GRADE_ROWS,
+            **_read_responses(described.ProgramCourseGradePageSerializer),
             204: OpenApiResponse(description="No learner of the program in the course run has an account."),
-            207: shapes.PROGRAM_COURSE_GRADE_ROWS,
-            422: shapes.PROGRAM_COURSE_GRADE_ROWS,
+            207: OpenApiResponse(described.ProgramCourseGradePageSerializer, description="Some rows are errors."),
+            422: OpenApiResponse(described.ProgramCourseGradePageSerializer, description="Every row is an error."),
         },
         parameters=[OpenApiParameter("page_size", OpenApiTypes.INT, description="Results per page (max: setting).")],
     )
+    @replica_reads()
     def get(self, request, program_uuid, course_key):
         paginator = self.pagination_class()
         results = list(
@@ -426,6 +460,7 @@ class ProgramCourseGradesView(_ProgramCourseView):
                 program_uuid=self._program.uuid,
                 course_key=self.course_key,
                 paginate_queryset_fn=lambda queryset: paginator.paginate_queryset(queryset, request, view=self),
+                program=self._program,
             )
         )
         if not results:
@@ -442,7 +477,7 @@ class ProgramTransfersView(_ProgramView):
         summary="Transfer learners to another program",
         request=shapes.TransferSerializer,
         responses={
-            **WRITE_RESPONSES,
+            **_write_responses(described.TransferStatusMapSerializer),
             204: OpenApiResponse(description="student_keys was an empty list."),
             413: OpenApiResponse(
                 ERROR,
@@ -455,8 +490,8 @@ class ProgramTransfersView(_ProgramView):
             "success; nothing-to-transfer, not-in-program, course-not-in-target, conflicted, illegal-operation, "
             "duplicated, internal-error otherwise. Needs write access to both programs. student_keys and "
             "course_keys hold at most MAX_BATCH_SIZE entries, and a transfer without student_keys is refused (413) "
-            "when the program has more learners than that: larger transfers use the "
-            "transfer_program_enrollments management command."
+            "when the program has more learners than that: larger transfers run as background jobs "
+            "(transfers/jobs/) or with the transfer_program_enrollments management command."
         ),
         examples=[
             OpenApiExample(
@@ -496,8 +531,8 @@ class ProgramTransfersView(_ProgramView):
                 return _error(
                     status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
                     f"The program has {count} learners; a transfer of every learner moves at most {limit} per "
-                    "request. Send student_keys in batches, or run the transfer_program_enrollments management "
-                    "command.",
+                    "request. Send the same body to the transfers/jobs/ endpoint to run it as a background job, "
+                    "send student_keys in batches, or run the transfer_program_enrollments management command.",
                 )
         target = catalog_backend().get_program(data["to_program_uuid"])
         if target is None:
@@ -540,10 +575,15 @@ class LearnerView(_APIView):
             OpenApiParameter("organization", OpenApiTypes.STR, description="With student_key: the partner."),
             OpenApiParameter("student_key", OpenApiTypes.STR, description="With organization: the partner's key."),
         ],
-        responses={200: OpenApiTypes.OBJECT, 400: ERROR, 403: OpenApiTypes.OBJECT},
+        responses={
+            **described.COMMON_RESPONSES,
+            200: described.LearnerViewSerializer,
+            400: OpenApiResponse(ERROR, description="Neither username nor organization and student_key, or both."),
+        },
         description="Only programs of organizations the caller may read are shown; a student key of an "
         "organization the caller may not read is 403, whether or not the learner exists there.",
     )
+    @replica_reads()
     def get(self, request):
         username = request.query_params.get("username")
         organization = request.query_params.get("organization")

@@ -1,4 +1,9 @@
-"""``/oauth2/access_token``: OAuth2 tokens, as JWTs when asked with ``token_type=jwt`` (as the Open edX LMS does).
+"""``/oauth2/access_token``: OAuth2 tokens, as JWTs unless asked for a plain ``Bearer`` token.
+
+The Open edX LMS issues a JWT when asked with ``token_type=jwt`` and a ``Bearer`` token
+otherwise. The standalone host's API accepts JWTs only, so a token asked for without a
+``token_type`` is a JWT here (``token_type=jwt`` works as in the LMS); ``token_type=bearer``
+still gets the toolkit's plain OAuth2 token, and any other ``token_type`` is refused (400).
 
 Client credentials only. Failed attempts are throttled (``throttling``), client secrets are checked
 at one cost whatever the client id (``validators``), and every refusal is a JSON OAuth2 error
@@ -20,6 +25,9 @@ from program_enrollments.standalone.oauth.standing import application_standing
 from program_enrollments.standalone.oauth.tokens import issue_jwt
 
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+# ``token_type`` values: a JWT (what the API accepts, the default) or the toolkit's plain Bearer token.
+TOKEN_TYPES = ("jwt", "bearer")
 
 
 def _oauth_error(status, error, description, headers=None):
@@ -75,6 +83,11 @@ class AccessTokenView(TokenView):
         # other grants are not offered (its device-code branch answered a 500 without device_code).
         if request.POST.get("grant_type") != "client_credentials":
             return _oauth_error(400, "unsupported_grant_type", "Only the client_credentials grant is supported.")
+        token_type = request.POST.get("token_type", "").lower() or "jwt"
+        if token_type not in TOKEN_TYPES:
+            return _oauth_error(
+                400, "invalid_request", "token_type must be jwt (the default; the API accepts JWTs) or bearer."
+            )
         response = super().post(request, *args, **kwargs)
         if response.status_code != 200:
             return response
@@ -86,7 +99,7 @@ class AccessTokenView(TokenView):
         if refusal is not None:
             token.delete()  # a plain Bearer token must not outlive the refusal either
             return _oauth_error(401, "invalid_client", refusal)
-        if request.POST.get("token_type", "").lower() != "jwt":
+        if token_type == "bearer":
             return response
         application = token.application
         user = token.user or application.user

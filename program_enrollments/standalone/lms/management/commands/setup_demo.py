@@ -1,4 +1,8 @@
-"""Load the demo catalog and create demo accounts and enrollments (safe to re-run)."""
+"""Load the demo catalog and create demo accounts and enrollments (safe to re-run).
+
+A re-run creates only what is missing: demo enrollments changed since (a transfer, a new
+status) are left as they are, and the closing lines say where each demo learner stands.
+"""
 
 from pathlib import Path
 
@@ -57,13 +61,15 @@ class Command(BaseCommand):
                 )
             self._demo_client()
         keys = list(LEARNERS.values())
+        # Create only: a learner already in the program, or already in the course through it, keeps
+        # what support staff or the API made of them since (a "conflict" outcome is that learner).
         api.write_program_enrollments(
             program_uuid=CYBERSECURITY,
             requests=[
                 {"student_key": key, "status": "enrolled", "curriculum_uuid": CYBERSECURITY_CURRICULUM} for key in keys
             ],
             create=True,
-            update=True,
+            update=False,
             actor=admin,
             reason="Demo data",
         )
@@ -72,7 +78,7 @@ class Command(BaseCommand):
             course_key=DEMO_COURSE,
             requests=[{"student_key": key, "status": "active"} for key in keys],
             create=True,
-            update=True,
+            update=False,
             actor=admin,
             reason="Demo data",
         )
@@ -84,12 +90,46 @@ class Command(BaseCommand):
             )
         self.stdout.write(
             f"Demo learners {', '.join(k for k in LEARNERS if k)} (password '{LEARNER_PASSWORD}') and waiting "
-            f"learner {LEARNERS[None]} are enrolled in program {CYBERSECURITY}, active in {DEMO_COURSE}."
+            f"learner {LEARNERS[None]}, as they stand now:"
         )
+        for line in self._standings():
+            self.stdout.write(f"  {line}")
         self.stdout.write(f"Admin: username '{ADMIN[0]}', password '{ADMIN[1]}'")
         self.stdout.write(
             f"API client (GTx, read and write): client_id '{DEMO_CLIENT[0]}', client_secret '{DEMO_CLIENT[1]}'"
         )
+
+    @staticmethod
+    def _standings() -> list[str]:
+        """One line per demo learner: their status in the demo program, and which program holds DEMO_COURSE."""
+        from program_enrollments.models import ProgramCourseEnrollment, ProgramEnrollment
+
+        programs = {
+            enrollment.external_user_key: enrollment.status
+            for enrollment in ProgramEnrollment.objects.filter(
+                program_uuid=CYBERSECURITY, external_user_key__in=LEARNERS.values()
+            )
+        }
+        active = {
+            row.program_enrollment.external_user_key: str(row.program_enrollment.program_uuid)
+            for row in ProgramCourseEnrollment.objects.select_related("program_enrollment").filter(
+                program_enrollment__external_user_key__in=LEARNERS.values(), course_key=DEMO_COURSE, status="active"
+            )
+        }
+        lines = []
+        for username, key in LEARNERS.items():
+            who = f"{key} ({username})" if username else f"{key} (no account yet)"
+            status = programs.get(key)
+            line = f"{who}: {status} in program {CYBERSECURITY}" if status else f"{who}: not in program {CYBERSECURITY}"
+            holder = active.get(key)
+            if holder is None:
+                line += f"; not active in {DEMO_COURSE}"
+            elif holder == CYBERSECURITY:
+                line += f"; active in {DEMO_COURSE}"
+            else:
+                line += f"; active in {DEMO_COURSE} through program {holder}"
+            lines.append(line)
+        return lines
 
     @staticmethod
     def _demo_client():
