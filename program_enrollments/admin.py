@@ -6,19 +6,26 @@ same history. Enrollments are not added or deleted here: partners create them
 through the API, and deleting one would erase its history.
 """
 
+import json
+from uuid import UUID
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.http import urlencode
+from django.utils.timezone import localtime
 from simple_history.admin import SimpleHistoryAdmin
 
-from program_enrollments import api
+from program_enrollments import admin_jobs, admin_programs, api, conf
 from program_enrollments.constants import (
+    ProgramCourseEnrollmentStatus,
     ProgramEnrollmentStatus,
     TransferStatus,
 )
@@ -105,8 +112,79 @@ class ProgramCourseEnrollmentForm(_ApiWriteForm):
         )[key]
 
 
+class _ProgramsChangeList(ChangeList):
+    """A list page whose rows carry their catalog programs, looked up in one catalog call for the page."""
+
+    def get_results(self, request):
+        super().get_results(request)
+        # Evaluating the page's queryset here fills its cache: the template reads the same rows.
+        admin_programs.attach_page_programs(self, self.model_admin.program_uuid_of)
+
+
 class _ApiAdmin(SimpleHistoryAdmin):
     """Look and search freely; change through the API; never add or delete."""
+
+    object_history_template = "admin/program_enrollments/object_history.html"
+    object_history_form_template = "admin/program_enrollments/object_history_form.html"
+    object_history_list_template = "admin/program_enrollments/object_history_list.html"
+
+    def program_uuid_of(self, row):  # pragma: no cover - defined by subclasses
+        raise NotImplementedError
+
+    def get_changelist(self, request, **kwargs):
+        return _ProgramsChangeList
+
+    def program_of(self, row):
+        """The catalog's program of ``row`` (None when unknown): the page's lookup, or one of its own."""
+        return admin_programs.attached_program(row, self.program_uuid_of(row))
+
+    @admin.display(description="Program")
+    def program(self, row):
+        return admin_programs.program_html(
+            self.program_uuid_of(row), self.program_of(row), length=admin_programs.LIST_TITLE_LENGTH
+        )
+
+    @admin.display(description="Modified", ordering="modified")
+    def modified_at(self, row):
+        return date_format(localtime(row.modified), "Y-m-d H:i")
+
+    @admin.display(description="Program")
+    def program_details(self, row):
+        return admin_programs.program_html(self.program_uuid_of(row), self.program_of(row))
+
+    def display_name(self, row) -> str:
+        """How the pages name a row: its learner (and course run) in its program, by title and organization."""
+        return f"{self.describe(row)} in {admin_programs.program_name(self.program_uuid_of(row), self.program_of(row))}"
+
+    def history_view_title(self, request, obj):
+        return f"History: {self.display_name(obj)}"
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            context["display_name"] = context["subtitle"] = self.display_name(obj)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def render_history_view(self, request, template, context, **kwargs):
+        obj = context.get("object") or context.get("original")
+        if obj is not None:
+            context["display_name"] = self.display_name(obj)
+            if "original" in context:  # a past version's page, a change form
+                context["subtitle"] = context["display_name"]
+        return super().render_history_view(request, template, context, **kwargs)
+
+    def describe(self, row) -> str:  # pragma: no cover - defined by subclasses
+        raise NotImplementedError
+
+    def set_history_delta_changes(self, request, page_obj):
+        super().set_history_delta_changes(request, page_obj)
+        # A program enrollment's versions name their curricula: one catalog call for the page.
+        records = [record for record in page_obj.object_list if hasattr(record, "curriculum_uuid")]
+        if records:
+            programs = admin_programs.fetch_programs({record.program_uuid for record in records})
+            for record in records:
+                record.curriculum_name = admin_programs.curriculum_name(
+                    record.curriculum_uuid, programs.get(record.program_uuid)
+                )
 
     def has_add_permission(self, request):
         return False
@@ -166,11 +244,27 @@ def _id_or_404(field, value):
 
 
 class TransferForm(forms.Form):
-    """The target of a transfer started from the program enrollment list."""
+    """The target of a transfer started from the program enrollment list.
 
-    to_program_uuid = forms.UUIDField(label="Target program UUID")
-    to_curriculum_uuid = forms.UUIDField(
-        label="Target curriculum UUID", required=False, help_text="Empty: the target's first active curriculum."
+    ``targets`` are the programs offered as target (``transfer_targets``): the target
+    program and its curriculum are picked from them, by title and organization.
+    """
+
+    to_program_uuid = forms.TypedChoiceField(
+        label="Target program",
+        coerce=UUID,
+        error_messages={
+            "invalid_choice": "Choose the target program from the list: %(value)s is not a program that shares "
+            "the selected learners' courses.",
+        },
+    )
+    to_curriculum_uuid = forms.TypedChoiceField(
+        label="Target curriculum",
+        required=False,
+        coerce=UUID,
+        empty_value=None,
+        help_text="Empty: the target's first active curriculum.",
+        error_messages={"invalid_choice": "Choose the curriculum from the list: %(value)s is not a known curriculum."},
     )
     course_keys = forms.CharField(
         label="Courses",
@@ -184,6 +278,60 @@ class TransferForm(forms.Form):
         choices=[("", "(leave unchanged)"), *ProgramEnrollmentStatus.choices],
     )
     dry_run = forms.BooleanField(label="Dry run (change nothing, report what would happen)", required=False)
+
+    def __init__(self, *args, targets=(), course_keys=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.targets = {program.uuid: program for program in targets}
+        courses = set(course_keys)
+
+        def label(program):
+            name = admin_programs.program_name(program.uuid, program)
+            if not courses:
+                return name
+            plural = "" if len(courses) == 1 else "s"
+            return f"{name}: shares {len(courses & program.course_keys())} of the {len(courses)} course{plural}"
+
+        self.fields["to_program_uuid"].choices = [("", "---------")] + [
+            (str(program.uuid), label(program)) for program in targets
+        ]
+        self.fields["to_curriculum_uuid"].choices = [("", "(the target's first active curriculum)")] + [
+            (str(curriculum.uuid), admin_programs.curriculum_name(curriculum.uuid, program))
+            for program in targets
+            for curriculum in program.curricula
+        ]
+        # The page's script offers only the chosen program's curricula.
+        self.fields["to_curriculum_uuid"].widget.attrs["data-curricula-of"] = json.dumps(
+            {str(program.uuid): [str(curriculum.uuid) for curriculum in program.curricula] for program in targets}
+        )
+
+    @property
+    def target_program(self):
+        """The chosen target program, by title and organization (once the form is valid)."""
+        program = self.targets.get((getattr(self, "cleaned_data", None) or {}).get("to_program_uuid"))
+        return admin_programs.program_html(program.uuid, program) if program else ""
+
+    def clean(self):
+        cleaned = super().clean()
+        program = self.targets.get(cleaned.get("to_program_uuid"))
+        if program is None:
+            return cleaned
+        name = admin_programs.program_name(program.uuid, program)
+        curriculum = cleaned.get("to_curriculum_uuid")
+        if curriculum is not None and not program.has_curriculum(curriculum):
+            self.add_error(
+                "to_curriculum_uuid",
+                f"Curriculum {curriculum} is not a curriculum of {name}: choose one of its curricula, "
+                "or leave it empty.",
+            )
+        offered = program.course_keys()
+        missing = [
+            line.strip()
+            for line in cleaned.get("course_keys", "").splitlines()
+            if line.strip() and line.strip() not in offered
+        ]
+        if missing:
+            self.add_error("course_keys", f"Not in {name}: {', '.join(missing)}.")
+        return cleaned
 
 
 class RelinkForm(forms.Form):
@@ -200,6 +348,40 @@ class RelinkForm(forms.Form):
     )
 
 
+def _name_curricula(view) -> None:
+    """Give each program of a learner's view its curriculum's name (one catalog call for the page)."""
+    if not view or not view["programs"]:
+        return
+    programs = admin_programs.fetch_programs({program["program_uuid"] for program in view["programs"]})
+    for program in view["programs"]:
+        program["curriculum_name"] = admin_programs.curriculum_name(
+            program["curriculum_uuid"], programs.get(UUID(program["program_uuid"]))
+        )
+
+
+def _slots_by_program_name(view) -> list[tuple[str, str, str]]:
+    """The learner's active slots as ``(course key, program name, program uuid)``, named from the view's programs."""
+    if not view:
+        return []
+    names = {
+        program["program_uuid"]: f"{program['program_title']} ({program['organization_key']})"
+        for program in view["programs"]
+        if program.get("program_title")
+    }
+    return [
+        (course, names.get(uuid, f"{uuid} (not in the catalog)"), uuid)
+        for course, uuid in sorted(view["active_slots"].items())
+    ]
+
+
+def _active_courses_of(enrollments) -> set[str]:
+    """The course runs in which the program enrollments ``enrollments`` are active: what a transfer moves."""
+    rows = ProgramCourseEnrollment.objects.filter(
+        program_enrollment__in=enrollments, status=ProgramCourseEnrollmentStatus.ACTIVE
+    )
+    return {str(key) for key in rows.values_list("course_key", flat=True).distinct()}
+
+
 def _organization_of(program_uuid):
     from program_enrollments.backends import catalog_backend
 
@@ -210,15 +392,32 @@ def _organization_of(program_uuid):
 @admin.register(ProgramEnrollment)
 class ProgramEnrollmentAdmin(_ApiAdmin):
     form = ProgramEnrollmentForm
-    list_display = ("id", "external_user_key", "user", "program_uuid", "status", "modified", "learner")
-    list_filter = ("status", "program_uuid")
+    # Short columns that fit a laptop screen: the program's title is cut, whole in its tooltip.
+    list_display = ("student_key", "user", "program", "status", "modified_at", "learner")
+    list_display_links = ("student_key",)
+    list_filter = ("status", ("program_uuid", admin_programs.ProgramListFilter))
     # "=" is a case-insensitive exact match: student keys compare ignoring case.
     search_fields = ("=external_user_key", "user__username", "user__email")
     raw_id_fields = ("user",)
-    readonly_fields = ("user", "external_user_key", "program_uuid", "curriculum_uuid", "created", "modified", "learner")
+    readonly_fields = ("user", "external_user_key", "program_details", "curriculum", "created", "modified", "learner")
     list_select_related = ("user",)
-    history_list_display = ("status", "curriculum_uuid", "user")
+    history_list_display = ("status", "curriculum_name", "user")
     actions = ["transfer_to_another_program"]
+
+    def program_uuid_of(self, enrollment):
+        return enrollment.program_uuid
+
+    def describe(self, enrollment):
+        return enrollment.external_user_key or str(enrollment.user or "")
+
+    @admin.display(description="Student key", ordering="external_user_key")
+    def student_key(self, enrollment):
+        return enrollment.external_user_key or "(none)"
+
+    @admin.display(description="Curriculum")
+    def curriculum(self, enrollment):
+        name = admin_programs.curriculum_name(enrollment.curriculum_uuid, self.program_of(enrollment))
+        return format_html('<span title="{}">{}</span>', enrollment.curriculum_uuid, name)
 
     @admin.display(description="Learner")
     def learner(self, enrollment):
@@ -251,11 +450,13 @@ class ProgramEnrollmentAdmin(_ApiAdmin):
                 view = api.fetch_support_view(user=username, organization_key=organization, student_key=student_key)
             except ProgramEnrollmentsError as failure:
                 error = str(failure)
+        _name_curricula(view)
         context = {
             **self.admin_site.each_context(request),
             "title": "Learner enrollments",
             "opts": self.model._meta,
             "view": view,
+            "slots": _slots_by_program_name(view),
             "error": error,
             "query": {"username": username, "organization": organization, "student_key": student_key},
             "can_relink": self._may_relink(request),
@@ -324,7 +525,13 @@ class ProgramEnrollmentAdmin(_ApiAdmin):
             self.message_user(request, "Select learners of one program only.", messages.ERROR)
             return None
         keys = list(queryset.exclude(external_user_key=None).values_list("external_user_key", flat=True))
-        form = TransferForm(request.POST if "apply" in request.POST else None)
+        source_uuid = next(iter(sources))
+        selected_courses = _active_courses_of(queryset)
+        form = TransferForm(
+            request.POST if "apply" in request.POST else None,
+            targets=admin_programs.transfer_targets(source_uuid, selected_courses),
+            course_keys=selected_courses,
+        )
         context = {
             **self.admin_site.each_context(request),
             "title": "Transfer to another program",
@@ -335,11 +542,27 @@ class ProgramEnrollmentAdmin(_ApiAdmin):
             "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
             "select_across": request.POST.get("select_across", "0"),
             "action": "transfer_to_another_program",
+            "source_program": admin_programs.program_html(
+                source_uuid, admin_programs.fetch_programs([source_uuid]).get(source_uuid)
+            ),
+            "selected_courses": sorted(selected_courses),
         }
         if form.is_bound and form.is_valid():
             data = form.cleaned_data
             courses = [line.strip() for line in data["course_keys"].splitlines() if line.strip()] or None
             try:
+                if len(keys) > conf.get("MAX_BATCH_SIZE"):
+                    # More than one synchronous request takes: a background job, and its status page.
+                    return admin_jobs.submit_transfer(
+                        request,
+                        from_program_uuid=context["source"],
+                        to_program_uuid=data["to_program_uuid"],
+                        to_curriculum_uuid=data["to_curriculum_uuid"],
+                        student_keys=keys,
+                        course_keys=courses,
+                        source_status=data["source_status"] or None,
+                        dry_run=data["dry_run"],
+                    )
                 report = api.transfer_program_enrollments(
                     from_program_uuid=context["source"],
                     to_program_uuid=data["to_program_uuid"],
@@ -369,8 +592,14 @@ class ProgramEnrollmentAdmin(_ApiAdmin):
 @admin.register(ProgramCourseEnrollment)
 class ProgramCourseEnrollmentAdmin(_ApiAdmin):
     form = ProgramCourseEnrollmentForm
-    list_display = ("id", "student_key", "program", "course_key", "status", "course_enrollment", "modified")
-    list_filter = ("status", "course_key", "program_enrollment__program_uuid")
+    # Short columns that fit a laptop screen: the program's title is cut, whole in its tooltip.
+    list_display = ("student_key", "program", "course", "status", "lms_enrollment", "learner")
+    list_display_links = ("student_key",)
+    list_filter = (
+        "status",
+        "course_key",
+        ("program_enrollment__program_uuid", admin_programs.ProgramListFilter),
+    )
     search_fields = (
         "=course_key",
         "=program_enrollment__external_user_key",
@@ -378,17 +607,53 @@ class ProgramCourseEnrollmentAdmin(_ApiAdmin):
         "program_enrollment__user__email",
     )
     raw_id_fields = ("program_enrollment", "course_enrollment")
-    readonly_fields = ("program_enrollment", "course_key", "course_enrollment", "created", "modified", "learner")
+    readonly_fields = (
+        "program_enrollment_link",
+        "program_details",
+        "course_key",
+        "course_enrollment",
+        "created",
+        "modified",
+        "learner",
+    )
     list_select_related = ("program_enrollment", "program_enrollment__user", "course_enrollment")
     history_list_display = ("status", "course_staff", "course_enrollment")
 
+    def program_uuid_of(self, row):
+        return row.program_enrollment.program_uuid
+
+    def describe(self, row):
+        return f"{row.program_enrollment.external_user_key or row.program_enrollment.user or ''}, {row.course_key}"
+
     @admin.display(description="Student key", ordering="program_enrollment__external_user_key")
     def student_key(self, row):
-        return row.program_enrollment.external_user_key
+        return row.program_enrollment.external_user_key or "(none)"
 
-    @admin.display(description="Program", ordering="program_enrollment__program_uuid")
-    def program(self, row):
-        return row.program_enrollment.program_uuid
+    @admin.display(description="Course run", ordering="course_key")
+    def course(self, row):
+        key = str(row.course_key)
+        # "course-v1:" starts every course run key: the rest tells them apart.
+        return format_html('<span title="{}">{}</span>', key, key.removeprefix("course-v1:"))
+
+    @admin.display(description="LMS enrollment")
+    def lms_enrollment(self, row):
+        enrollment = row.course_enrollment
+        if enrollment is None:
+            return "none (waiting learner)"
+        return f"{enrollment.mode}, {'active' if enrollment.is_active else 'inactive'}"
+
+    @admin.display(description="Program enrollment")
+    def program_enrollment_link(self, row):
+        enrollment = row.program_enrollment
+        url = reverse("admin:program_enrollments_programenrollment_change", args=[enrollment.pk])
+        name = admin_programs.program_name(enrollment.program_uuid, self.program_of(row))
+        return format_html(
+            '<a href="{}">{} in {}</a> ({})',
+            url,
+            enrollment.external_user_key or enrollment.user or "",
+            name,
+            enrollment.status,
+        )
 
     @admin.display(description="Learner")
     def learner(self, row):
@@ -403,3 +668,42 @@ class OrganizationGrantAdmin(SimpleHistoryAdmin):
     list_filter = ("access", "organization_key")
     search_fields = ("user__username", "user__email", "organization_key")
     raw_id_fields = ("user",)
+
+
+def _list_the_learner_page(site):
+    """Add the learner page to the app's section of the admin index and navigation sidebar.
+
+    The page is a view of the program enrollment admin, not a model, so the admin would
+    not list it. The host's admin site is wrapped, not replaced: its own
+    ``get_app_list`` (and any other app's wrapper) still builds the list.
+    """
+    build_app_list = site.get_app_list
+    if getattr(build_app_list, "lists_learner_page", False):
+        return
+
+    def get_app_list(request, app_label=None):
+        app_list = build_app_list(request, app_label)
+        model_admin = site._registry.get(ProgramEnrollment)
+        if model_admin is None or not model_admin.has_view_permission(request):
+            return app_list
+        for app in app_list:
+            if app["app_label"] == ProgramEnrollment._meta.app_label:
+                app["models"].append(
+                    {
+                        "model": ProgramEnrollment,
+                        "name": "Learner page",
+                        "object_name": "LearnerPage",
+                        "perms": {"view": True},
+                        "admin_url": reverse("admin:program_enrollments_learner", current_app=site.name),
+                        "add_url": None,
+                        "view_only": True,
+                    }
+                )
+                app["models"].sort(key=lambda model: model["name"])
+        return app_list
+
+    get_app_list.lists_learner_page = True
+    site.get_app_list = get_app_list
+
+
+_list_the_learner_page(admin.site)

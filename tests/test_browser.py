@@ -1,9 +1,12 @@
 """A support workflow in a real browser: headless Chromium driven by Selenium against a live server.
 
-Log in, find a learner by student key, open the learner page, transfer the learner with the
-admin action, and see the result and the history entry. Screenshots are saved under the
-test's temporary folder. Needs Debian's ``chromium`` and ``chromium-driver`` (``.ci/run``
-installs them); without them the test is skipped with the reason printed.
+Log in as support staff (a staff account with the enrollment permissions, not a superuser),
+follow the home page's link, find a learner by student key, open the learner page, transfer
+the learner with the admin action (target program and curriculum picked from lists), and see
+the result, the history entry and the learner's course enrollments, each page fitting a
+laptop screen (1366 and 1400 pixels wide). Screenshots are saved under the test's temporary
+folder. Needs Debian's ``chromium`` and ``chromium-driver`` (``.ci/run`` installs them);
+without them the test is skipped with the reason printed.
 """
 
 import os
@@ -42,7 +45,7 @@ def browser():
         "--disable-background-networking",
         "--disable-component-update",
         "--disable-sync",
-        "--window-size=1280,1000",
+        "--window-size=1400,900",
     ):
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
@@ -53,9 +56,39 @@ def browser():
 
 @pytest.fixture
 def support_user(db):
+    """Support staff: a staff account with the view and change permissions on enrollments, not a superuser."""
     from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Permission
 
-    return get_user_model().objects.create_superuser("support", "support@example.com", "support-password")
+    user = get_user_model().objects.create_user("support", "support@example.com", "support-password", is_staff=True)
+    user.user_permissions.set(
+        Permission.objects.filter(
+            content_type__app_label="program_enrollments",
+            codename__in=[
+                "view_programenrollment",
+                "change_programenrollment",
+                "view_programcourseenrollment",
+                "change_programcourseenrollment",
+            ],
+        )
+    )
+    return user
+
+
+def _fits_the_window(browser):
+    """Whether the page fits laptop screens 1366 and 1400 pixels wide: no horizontal scroll bar, on the page or
+    on a list's table. The window is left 1400 pixels wide, the screenshots' width."""
+    fits = []
+    for width in (1366, 1400):
+        browser.set_window_size(width, 900)
+        fits.append(
+            browser.execute_script(
+                "var page = document.documentElement, results = document.querySelector('.results');"
+                "return page.scrollWidth <= page.clientWidth"
+                " && (!results || results.scrollWidth <= results.clientWidth);"
+            )
+        )
+    return all(fits)
 
 
 def test_support_workflow_transfers_a_learner(live_server, browser, support_user, catalog, tmp_path):
@@ -69,6 +102,7 @@ def test_support_workflow_transfers_a_learner(live_server, browser, support_user
     SSOIdentityFactory(student_key="GT-7001", user=UserFactory(username="grace"))
     enroll(c.CYBERSECURITY, ["GT-7001", "GT-7002"])
     enroll_course(c.CYBERSECURITY, c.SHARED_COURSE, ["GT-7001", "GT-7002"])
+    enroll_course(c.CYBERSECURITY, c.SECOND_SHARED_COURSE, ["GT-7001"])
 
     def shot(name):
         path = tmp_path / f"{name}.png"
@@ -77,52 +111,89 @@ def test_support_workflow_transfers_a_learner(live_server, browser, support_user
             shutil.copy(path, os.path.join(os.environ["PROGRAM_ENROLLMENTS_SCREENSHOTS"], path.name))
         return path
 
-    # Log in.
+    # Log in: the admin's home links the learner page.
     browser.get(f"{live_server.url}/admin/login/")
     browser.find_element(By.NAME, "username").send_keys("support")
     browser.find_element(By.NAME, "password").send_keys("support-password")
     browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
     assert "Site administration" in browser.page_source
+    assert (
+        browser.find_element(By.LINK_TEXT, "Learner page")
+        .get_attribute("href")
+        .endswith("/admin/program_enrollments/programenrollment/learner/")
+    )
+    shot("1-home")
 
-    # Search the learner by student key (any case).
-    browser.get(f"{live_server.url}/admin/program_enrollments/programenrollment/")
+    # Search the learner by student key (any case): programs by title, the list fits a laptop screen.
+    browser.find_element(By.CSS_SELECTOR, "#content-main tr.model-programenrollment th a").click()
+    assert "Online Master of Science in Cybersecurity" in browser.find_element(By.ID, "changelist-filter").text
     search = browser.find_element(By.ID, "searchbar")
     search.send_keys("gt-7001")
     search.submit()
     rows = browser.find_elements(By.CSS_SELECTOR, "#result_list tbody tr")
     assert len(rows) == 1 and "GT-7001" in rows[0].text
-    shot("1-search")
+    assert "Online Master of Science" in rows[0].text and "GTx" in rows[0].text
+    assert str(c.CYBERSECURITY) not in rows[0].text
+    assert _fits_the_window(browser)
+    shot("2-search")
 
     # The learner page: which program holds the active slot.
     rows[0].find_element(By.LINK_TEXT, "learner page").click()
     assert "Learner grace" in browser.find_element(By.ID, "learner-heading").text
     slots = browser.find_element(By.ID, "active-slots").text
-    assert c.SHARED_COURSE in slots and str(c.CYBERSECURITY) in slots
-    shot("2-learner-page")
+    assert c.SHARED_COURSE in slots and "Online Master of Science in Cybersecurity (GTx)" in slots
+    assert _fits_the_window(browser)
+    shot("3-learner-page")
 
-    # Transfer with the admin action.
+    # Transfer with the admin action: the target program and its curriculum are picked from lists.
     browser.back()
     browser.find_element(By.CSS_SELECTOR, "#result_list tbody tr input.action-select").click()
     Select(browser.find_element(By.NAME, "action")).select_by_value("transfer_to_another_program")
     browser.find_element(By.CSS_SELECTOR, "button[name=index], .actions button").click()
-    browser.find_element(By.NAME, "to_program_uuid").send_keys(str(c.OTHER))
+    assert "Online Master of Science in Cybersecurity" in browser.find_element(By.ID, "transfer-source").text
+    target = Select(browser.find_element(By.NAME, "to_program_uuid"))
+    offered = [option.text for option in target.options]
+    assert "Other Master Program (GTx): shares 2 of the 2 courses" in offered
+    assert not any("Cybersecurity" in text for text in offered)
+    target.select_by_value(str(c.OTHER))
+    curriculum = Select(browser.find_element(By.NAME, "to_curriculum_uuid"))
+    shown = [option.get_attribute("value") for option in curriculum.options if option.is_enabled()]
+    assert shown == ["", str(c.OTHER_CURRICULUM)]
+    curriculum.select_by_value(str(c.OTHER_CURRICULUM))
     Select(browser.find_element(By.NAME, "source_status")).select_by_value("canceled")
-    shot("3-transfer-form")
+    assert _fits_the_window(browser)
+    shot("4-transfer-form")
     browser.find_element(By.CSS_SELECTOR, "#transfer-form input[type=submit]").click()
     results = browser.find_element(By.ID, "transfer-results").text
     assert "GT-7001" in results and "transferred" in results
-    shot("4-transfer-result")
+    assert "Other Master Program" in browser.find_element(By.ID, "transfer-programs").text
+    shot("5-transfer-result")
 
     # The database agrees, and the course enrollment stayed active.
-    active = ProgramCourseEnrollment.objects.get(program_enrollment__external_user_key="GT-7001", status="active")
-    assert active.program_enrollment.program_uuid == c.OTHER
-    assert active.course_enrollment.is_active
+    moved = ProgramCourseEnrollment.objects.filter(program_enrollment__external_user_key="GT-7001", status="active")
+    assert {row.program_enrollment.program_uuid for row in moved} == {c.OTHER} and len(moved) == 2
+    assert all(row.course_enrollment.is_active for row in moved)
+    assert ProgramEnrollment.objects.get(program_uuid=c.OTHER, external_user_key="GT-7001").curriculum_uuid == (
+        c.OTHER_CURRICULUM
+    )
 
     # The history entry of the source enrollment.
     source = ProgramEnrollment.objects.get(program_uuid=c.CYBERSECURITY, external_user_key="GT-7001")
     browser.get(f"{live_server.url}/admin/program_enrollments/programenrollment/{source.pk}/history/")
+    assert "Online Master of Science in Cybersecurity (GTx)" in browser.find_element(By.TAG_NAME, "h1").text
     history = browser.find_element(By.ID, "change-history").text
     assert "canceled" in history and "support" in history
     assert "Transferred in the admin by support" in history
-    shot("5-history")
-    assert (tmp_path / "4-transfer-result.png").stat().st_size > 0
+    assert _fits_the_window(browser)
+    shot("6-history")
+
+    # The course enrollments of the learner: one row per program and course, each linking the learner page.
+    browser.get(f"{live_server.url}/admin/program_enrollments/programcourseenrollment/?q=GT-7001")
+    rows = browser.find_elements(By.CSS_SELECTOR, "#result_list tbody tr")
+    assert len(rows) == 4 and all(row.find_element(By.LINK_TEXT, "learner page") for row in rows)
+    assert {"Other Master Program", "Online Master of Science"} <= {
+        name for row in rows for name in ("Other Master Program", "Online Master of Science") if name in row.text
+    }
+    assert _fits_the_window(browser)
+    shot("7-course-enrollments")
+    assert (tmp_path / "5-transfer-result.png").stat().st_size > 0
