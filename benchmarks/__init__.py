@@ -1,0 +1,1 @@
+"""Benchmarks of program-enrollments on the configured database: ``python -m benchmarks`` (docs/benchmarks.rst)."""

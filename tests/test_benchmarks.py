@@ -1,0 +1,136 @@
+"""The benchmark runner keeps working: every scenario at tiny sizes, and the rows it generates are the app's.
+
+No timing is asserted: the figures of a run are only compared with each other (docs/benchmarks.rst).
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from benchmarks import report
+from program_enrollments import api, identity
+from program_enrollments.models import ProgramCourseEnrollment, ProgramEnrollment
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_runner_measures_every_scenario_once_per_round(tmp_path):
+    result_file = tmp_path / "benchmarks.json"
+    finished = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks",
+            "--rounds=1",
+            "--learners=20",
+            "--single-learners=3",
+            "--transfer-learners=30",
+            "--read-rows=200,400",
+            "--page-size=20",
+            "--rst",
+            f"--json={result_file}",
+            # Not the runner's default database: a benchmark run may be using it.
+            f"--database=test_{settings.DATABASES['default']['NAME']}_benchtest",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "program_enrollments.standalone.settings"},
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    document = json.loads(result_file.read_text(encoding="utf-8"))
+    rounds = document["rounds"]
+    assert set(rounds) == {
+        "put-1000",
+        "put-25",
+        "put-1",
+        "api-1000",
+        "link-1000",
+        "floor",
+        "transfer-30",
+        "read-200",
+        "read-400",
+    }
+    assert all(len(figures) == 1 for figures in rounds.values())
+    assert rounds["put-1"][0]["learners"] == 3
+    assert rounds["put-1000"][0]["learners"] == rounds["floor"][0]["learners"] == 20
+    assert rounds["transfer-30"][0]["learners"] == 30
+    assert rounds["read-400"][0]["rows"] == 400
+    assert document["summary"]["put-1"]["x_per_learner"] == pytest.approx(1.0)
+    assert document["summary"]["floor"]["of_floor"] == pytest.approx(1.0)
+    assert {(figures["endpoint"], figures["rows"]) for figures in document["reads"]} == {
+        ("program", 200),
+        ("course", 200),
+        ("program", 400),
+        ("course", 400),
+    }
+    for heading in ("Writes and linking", "Transfers by the command", "Paged reads through REST", "Targets"):
+        assert f"{heading}" in finished.stdout
+    assert "REST PUT, 25 per request" in finished.stdout
+
+
+@pytest.mark.django_db
+def test_generated_learners_carry_the_apps_identities(catalog):
+    from benchmarks import data
+
+    data.prepare_connection()
+    waiting = data.waiting_learners(
+        "gen",
+        12,
+        program_uuid=catalog.CYBERSECURITY,
+        curriculum_uuid=catalog.CYBERSECURITY_CURRICULUM,
+        course_key=catalog.SHARED_COURSE,
+    )
+    realized = data.realized_learners(
+        "real", 5, program_uuid=catalog.CYBERSECURITY, curriculum_uuid=catalog.CYBERSECURITY_CURRICULUM
+    )
+
+    enrollments = ProgramEnrollment.objects.for_program(catalog.CYBERSECURITY).select_related("user")
+    assert sorted(enrollment.external_user_key for enrollment in enrollments) == sorted(waiting + realized)
+    for enrollment in enrollments:
+        assert enrollment.external_user_key_normalized == identity.normalize_student_key(enrollment.external_user_key)
+        assert enrollment.learner_ref == identity.learner_ref(
+            user_id=enrollment.user_id, organization_key="GTx", student_key=enrollment.external_user_key
+        )
+        if enrollment.user_id:
+            assert enrollment.user.username == data.username(enrollment.external_user_key)
+    courses = api.fetch_program_course_enrollments(
+        program_uuids=[catalog.CYBERSECURITY], course_keys=[catalog.SHARED_COURSE]
+    )
+    assert courses.count() == 12
+    assert all(row.is_active and row.learner_ref == row.program_enrollment.learner_ref for row in courses)
+    assert not ProgramCourseEnrollment.objects.filter(program_enrollment__user__isnull=False).exists()
+
+
+def test_ratios_compare_medians_of_the_same_run():
+    results = {
+        "put-1": [{"learners": 10, "seconds": seconds} for seconds in (1.0, 2.0, 10.0)],
+        "floor": [{"learners": 1000, "seconds": seconds} for seconds in (0.1, 0.2, 0.05)],
+        "put-1000": [{"learners": 1000, "seconds": seconds} for seconds in (1.0, 0.5, 2.0)],
+    }
+
+    summaries = report.summary(results)
+
+    assert summaries["put-1"]["median"] == 5
+    assert (summaries["put-1000"]["min"], summaries["put-1000"]["max"]) == (500, 2000)
+    assert summaries["put-1000"]["x_per_learner"] == 200
+    assert summaries["put-1000"]["of_floor"] == 0.1
+
+
+def test_tables_are_restructuredtext_simple_tables():
+    text = report.table(["scenario", "learners/s"], [["REST PUT", "1,234"], ["floor", "56"]])
+
+    assert text.splitlines() == [
+        "========  ==========",
+        "scenario  learners/s",
+        "========  ==========",
+        "REST PUT       1,234",
+        "floor             56",
+        "========  ==========",
+    ]
