@@ -128,14 +128,17 @@ def _debug_page(request):
 def test_the_debug_page_hides_database_passwords():
     # Made at run time: the page also shows this test's source lines.
     database_password, broker_password = secrets.token_hex(8), secrets.token_hex(8)
+    replica_host = f"replica-{secrets.token_hex(4)}.example.org"
     request = RequestFactory().get(
         "/",
         DATABASE_URL=f"postgres://enrollments:{database_password}@db.example.org:5432/enrollments",
+        DATABASE_REPLICA_URL=f"postgres://enrollments:{database_password}@{replica_host}:5432/enrollments",
         BROKER=f"redis://worker:{broker_password}@cache.example.org:6379/0",
     )
     page = _debug_page(request)
     assert "boom" in page
     assert database_password not in page and broker_password not in page
+    assert replica_host not in page  # hidden whole, as DATABASE_URL is
     assert "redis://worker:********************@cache.example.org" in page
     databases = get_default_exception_reporter_filter().get_safe_settings()["DATABASES"]
     assert databases["default"]["PASSWORD"] == "********************"
