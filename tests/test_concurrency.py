@@ -5,17 +5,16 @@ thread) and all of them start their write at the same instant (a barrier).
 SQLite serializes writers, so these races are run on PostgreSQL and MariaDB.
 """
 
-import threading
-
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, connection, connections, transaction
+from django.db import IntegrityError, connection, transaction
 
 from program_enrollments import api
 from program_enrollments.identity import user_ref
 from program_enrollments.models import ProgramCourseEnrollment, ProgramEnrollment
 from program_enrollments.standalone.lms.models import CourseEnrollment, SSOIdentity
 from tests.api.helpers import enroll, enroll_course
+from tests.races import race
 
 pytestmark = [
     pytest.mark.concurrency,
@@ -28,29 +27,6 @@ pytestmark = [
 ]
 
 ROUNDS = 100
-
-
-def race(*calls):
-    """Run the calls in threads released together; return their results and any exceptions."""
-    barrier = threading.Barrier(len(calls))
-    results = [None] * len(calls)
-    errors = []
-
-    def run(index, call):
-        try:
-            barrier.wait(timeout=30)
-            results[index] = call()
-        except BaseException as error:  # noqa: BLE001 - reported by the test
-            errors.append(error)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(index, call)) for index, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results, errors
 
 
 def _realized_learner(catalog, key):

@@ -5,6 +5,7 @@ import pytest
 from program_enrollments import api
 from program_enrollments.exceptions import InvalidRequest
 from program_enrollments.models import ProgramCourseEnrollment, ProgramEnrollment
+from tests import hosts
 from tests.api.helpers import enroll, enroll_course
 from tests.factories import SSOIdentityFactory
 from tests.settings import override_program_enrollments
@@ -135,7 +136,9 @@ def test_a_page_of_grades_is_at_most_five_queries(thousand, django_assert_max_nu
             )
         )
     assert len(grades) == size
-    assert {grade.grade.percent for grade in grades} == {0.8}
+    # The generated grades are the standalone host's records; an Open edX LMS grades the
+    # generated learners, who have no grade record there, 0.
+    assert {grade.grade.percent for grade in grades} == ({0.8} if hosts.is_standalone() else {0.0})
 
 
 def test_the_learner_view_costs_the_same_for_one_program_or_three(catalog):

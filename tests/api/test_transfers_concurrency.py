@@ -10,9 +10,9 @@ from django.db import connection
 
 from program_enrollments import api
 from program_enrollments.models import ProgramCourseEnrollment, ProgramEnrollment
-from program_enrollments.standalone.lms.models import SSOIdentity
+from tests import hosts
 from tests.api.helpers import enroll, enroll_course
-from tests.test_concurrency import race
+from tests.races import race
 
 pytestmark = [
     pytest.mark.concurrency,
@@ -30,8 +30,8 @@ def _learners(catalog, prefix, count):
     keys = [f"{prefix}-{index}" for index in range(count)]
     for key in keys:
         user = get_user_model().objects.create(username=f"mover-{key}")
-        SSOIdentity.objects.create(user=user, organization_key="GTx", student_key=key)
-        SSOIdentity.objects.create(user=user, organization_key="MITx", student_key=key)
+        hosts.add_sso_identity(user, "GTx", key)
+        hosts.add_sso_identity(user, "MITx", key)
     enroll(catalog.CYBERSECURITY, keys)
     enroll_course(catalog.CYBERSECURITY, catalog.SHARED_COURSE, keys)
     return keys

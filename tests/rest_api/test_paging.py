@@ -139,7 +139,11 @@ def test_the_page_query_is_a_range_of_ids_from_the_cursor(rows, staff, url):
     first, _ = _request(staff, url, {"page_size": 10})
     with CaptureQueriesContext(connection) as queries:
         staff.get(first.json()["next"])
-    paged = [query["sql"] for query in queries.captured_queries if "ORDER BY" in query["sql"]]
+    # The page's query; an Open edX LMS's grade factory also reads the page's users in id order.
+    users = f"FROM {connection.ops.quote_name('auth_user')}"
+    paged = [
+        query["sql"] for query in queries.captured_queries if "ORDER BY" in query["sql"] and users not in query["sql"]
+    ]
     assert len(paged) == 1, paged
     sql = paged[0]
     quote = connection.ops.quote_name
