@@ -22,7 +22,7 @@ from django.db import connection
 from django.db.backends.signals import connection_created
 from django.utils import timezone
 
-from program_enrollments import identity
+from program_enrollments import conf, identity
 from program_enrollments.constants import ProgramCourseEnrollmentStatus, ProgramEnrollmentStatus
 from program_enrollments.models import ProgramCourseEnrollment, ProgramEnrollment
 
@@ -139,8 +139,12 @@ def check_identity(prefix: str, program_uuid) -> None:
 
 
 def analyze() -> None:
-    """Refresh the planner's statistics, as autovacuum or a DBA's routine would."""
-    tables = [_table(ProgramEnrollment), _table(ProgramCourseEnrollment), _table(get_user_model())]
+    """Refresh the planner's statistics of every table the scenarios write, as autovacuum or a DBA's routine would."""
+    from django.apps import apps
+
+    course_enrollment = apps.get_model(conf.course_enrollment_model_label())
+    models = (ProgramEnrollment, ProgramCourseEnrollment, get_user_model(), course_enrollment)
+    tables = [_table(model) for model in models]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(f"ANALYZE {', '.join(tables)}")
