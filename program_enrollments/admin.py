@@ -30,6 +30,7 @@ from program_enrollments.constants import (
     TransferStatus,
 )
 from program_enrollments.exceptions import ProgramEnrollmentsError
+from program_enrollments.identity import normalize_student_key
 from program_enrollments.models import OrganizationGrant, ProgramCourseEnrollment, ProgramEnrollment
 
 ADMIN_REASON = "Changed in the admin"
@@ -211,9 +212,19 @@ class _ApiAdmin(SimpleHistoryAdmin):
         _id_or_404(self.model.history.model._meta.pk, version_id)
         return super().history_form_view(request, object_id, version_id, extra_context)
 
+    # The folded student key a search term is compared with (its index serves the lookup), if any.
+    student_key_lookup: str | None = None
+
     def get_search_results(self, request, queryset, search_term):
         # PostgreSQL refuses NUL characters in text parameters; no key or name contains one.
-        return super().get_search_results(request, queryset, search_term.replace("\x00", ""))
+        search_term = search_term.replace("\x00", "")
+        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if self.student_key_lookup and search_term.strip():
+            # A student key matches as the app compares keys: folded (case and width ignored), as
+            # typed or without the spaces around it.
+            keys = {normalize_student_key(search_term), normalize_student_key(search_term.strip())}
+            found |= queryset.filter(**{f"{self.student_key_lookup}__in": keys})
+        return found, may_have_duplicates
 
     def save_model(self, request, obj, form, change):
         """The form's validation already wrote the change through the API."""
@@ -396,8 +407,9 @@ class ProgramEnrollmentAdmin(_ApiAdmin):
     list_display = ("student_key", "user", "program", "status", "modified_at", "learner")
     list_display_links = ("student_key",)
     list_filter = ("status", ("program_uuid", admin_programs.ProgramListFilter))
-    # "=" is a case-insensitive exact match: student keys compare ignoring case.
-    search_fields = ("=external_user_key", "user__username", "user__email")
+    # And the student key, folded (``student_key_lookup``).
+    search_fields = ("user__username", "user__email")
+    student_key_lookup = "external_user_key_normalized"
     raw_id_fields = ("user",)
     readonly_fields = ("user", "external_user_key", "program_details", "curriculum", "created", "modified", "learner")
     list_select_related = ("user",)
@@ -602,10 +614,10 @@ class ProgramCourseEnrollmentAdmin(_ApiAdmin):
     )
     search_fields = (
         "=course_key",
-        "=program_enrollment__external_user_key",
         "program_enrollment__user__username",
         "program_enrollment__user__email",
     )
+    student_key_lookup = "program_enrollment__external_user_key_normalized"
     raw_id_fields = ("program_enrollment", "course_enrollment")
     readonly_fields = (
         "program_enrollment_link",

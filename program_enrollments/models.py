@@ -69,13 +69,17 @@ class ProgramEnrollment(TimeStampedModel):
     """
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE)
-    external_user_key = models.CharField(db_index=True, max_length=STUDENT_KEY_MAX_LENGTH, null=True, blank=True)
+    # Not indexed: a student key is looked up by its folded copy (indexed in Meta.indexes).
+    external_user_key = models.CharField(max_length=STUDENT_KEY_MAX_LENGTH, null=True, blank=True)
     # Case-folded external_user_key: the database keeps keys unique ignoring case.
     external_user_key_normalized = NormalizedStudentKeyField(
         max_length=STUDENT_KEY_MAX_LENGTH, null=True, source="external_user_key"
     )
-    program_uuid = models.UUIDField(db_index=True)
-    curriculum_uuid = models.UUIDField(db_index=True)
+    # No index of its own: every query of a program is served by the indexes that start with it
+    # (pe_program_uuid_id and the unique ones); a curriculum is only ever looked for inside a
+    # program or a learner's enrollments (migration 0020).
+    program_uuid = models.UUIDField()
+    curriculum_uuid = models.UUIDField()
     status = models.CharField(max_length=9, choices=ProgramEnrollmentStatus.choices)
     # Indexed in Meta.indexes (a plain b-tree: linking and the learner view look waiting
     # learners up by it; no query matches it by pattern).
@@ -92,6 +96,8 @@ class ProgramEnrollment(TimeStampedModel):
     class Meta:
         indexes = [
             models.Index(fields=["learner_ref"], name="pe_learner_ref"),
+            # A student key across programs (the built-in app's by-student reads, the learner page).
+            models.Index(fields=["external_user_key_normalized"], name="pe_student_key_normalized"),
             # The REST API's pages of a program: a range of this index, in id order (migration 0018).
             models.Index(fields=["program_uuid", "id"], name="pe_program_uuid_id"),
         ]
@@ -156,8 +162,9 @@ class ProgramCourseEnrollment(TimeStampedModel):
     learner is realized; it is NULL for waiting learners.
     """
 
+    # No index of its own: the unique (program_enrollment, course_key) starts with it (migration 0020).
     program_enrollment = models.ForeignKey(
-        ProgramEnrollment, on_delete=models.CASCADE, related_name="program_course_enrollments"
+        ProgramEnrollment, on_delete=models.CASCADE, related_name="program_course_enrollments", db_index=False
     )
     # Several programs' rows may point at one course enrollment; at most one of them is active.
     # No related_name: the course enrollment keeps the reverse names Open edX code filters on

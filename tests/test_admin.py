@@ -26,8 +26,8 @@ def _pk(program, key):
     return ProgramEnrollment.objects.get(program_uuid=program, external_user_key=key).pk
 
 
-@pytest.mark.parametrize("term", ["w-1", "W-1"])
-def test_search_by_student_key_ignores_case(learners, support, term):
+@pytest.mark.parametrize("term", ["w-1", "W-1", "Ｗ-1", " w-1 "])
+def test_search_by_student_key_ignores_case_width_and_surrounding_spaces(learners, support, term):
     page = support.get(PE_ADMIN, {"q": term})
     assert page.status_code == 200
     assert page.text.count(">W-1<") == 2 and ">other<" not in page.text

@@ -1,0 +1,88 @@
+"""Drop the indexes that no query uses and that every write pays for; index the folded student key.
+
+Each index of a table costs every inserted row, and every updated row whose new version
+PostgreSQL cannot keep on the same page. A transfer writes and updates tens of thousands
+of program enrollments, and a REST batch a thousand program course enrollments.
+
+* ``programenrollment.program_uuid``: every query of a program reads ``pe_program_uuid_id``
+  (program, id) or one of the unique indexes starting with the program.
+* ``programenrollment.curriculum_uuid``: a curriculum is only looked for among a program's
+  or a learner's enrollments, which those indexes and ``user_id`` find.
+* ``programenrollment.external_user_key`` (and PostgreSQL's ``_like`` pattern index of it):
+  a student key is looked up by its folded copy, ``external_user_key_normalized``, which
+  gains the index ``pe_student_key_normalized`` instead: the reads of a student key across
+  programs (the built-in app's by-student reads, the organizations of a student key, the
+  learner page) found no index starting with it and read a whole unique index.
+* ``programcourseenrollment.program_enrollment_id``: the unique index on
+  (``program_enrollment_id``, ``course_key``) starts with it, and serves the foreign key.
+* The history of program enrollments loses the same indexes (simple-history copies them):
+  its rows are looked up by id.
+
+The plans of the queries that use the indexes that stay are in docs/scale.rst.
+
+On SQLite, altering a column rebuilds the table, which drops its triggers and fails while
+another table's trigger names it: the app's triggers (migrations 0013 and 0015) are dropped
+first and created again at the end, as in migration 0016.
+"""
+
+import importlib
+
+from django.db import migrations, models
+from django.db.models import deletion
+
+_triggers = importlib.import_module("program_enrollments.migrations.0016_learner_ref_indexes")
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("program_enrollments", "0019_course_enrollment_check_by_id"),
+    ]
+
+    operations = [
+        migrations.RunPython(_triggers._drop_triggers, _triggers._create_triggers, atomic=False, elidable=False),
+        migrations.AlterField(
+            model_name="historicalprogramenrollment",
+            name="curriculum_uuid",
+            field=models.UUIDField(),
+        ),
+        migrations.AlterField(
+            model_name="historicalprogramenrollment",
+            name="external_user_key",
+            field=models.CharField(blank=True, max_length=255, null=True),
+        ),
+        migrations.AlterField(
+            model_name="historicalprogramenrollment",
+            name="program_uuid",
+            field=models.UUIDField(),
+        ),
+        migrations.AlterField(
+            model_name="programcourseenrollment",
+            name="program_enrollment",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=deletion.CASCADE,
+                related_name="program_course_enrollments",
+                to="program_enrollments.programenrollment",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="programenrollment",
+            name="curriculum_uuid",
+            field=models.UUIDField(),
+        ),
+        migrations.AlterField(
+            model_name="programenrollment",
+            name="external_user_key",
+            field=models.CharField(blank=True, max_length=255, null=True),
+        ),
+        migrations.AlterField(
+            model_name="programenrollment",
+            name="program_uuid",
+            field=models.UUIDField(),
+        ),
+        migrations.AddIndex(
+            model_name="programenrollment",
+            index=models.Index(fields=["external_user_key_normalized"], name="pe_student_key_normalized"),
+        ),
+        migrations.RunPython(_triggers._create_triggers, _triggers._drop_triggers, atomic=False, elidable=False),
+    ]
