@@ -43,14 +43,13 @@ class Grant:
 def grant(course_key: CourseKey, user_ids: Collection[int]) -> dict[int, Grant]:
     """Enroll the users actively in ``course_key`` (see ``LMSBackend.enroll``); return what changed, by user.
 
-    Two backend calls whatever the number of users: the state before, then the enrollment.
+    One backend call whatever the number of users: the enrollment, with the state before it.
     """
     if not user_ids:
         return {}
-    backend = lms_backend()
-    before = backend.get_enrollments(course_key, user_ids)
+    before, enrolled = lms_backend().enroll_from(course_key, user_ids, active=True)
     grants = {}
-    for user_id, enrollment_id in backend.enroll(course_key, user_ids, active=True).items():
+    for user_id, enrollment_id in enrolled.items():
         state = before.get(user_id)
         if state is None:
             grants[user_id] = Grant(enrollment_id, CourseAccessGrant.CREATED)
@@ -76,11 +75,10 @@ def attach(course_key: CourseKey, user_ids: Collection[int]) -> dict[int, Grant]
     """
     if not user_ids:
         return {}
-    backend = lms_backend()
-    before = backend.get_enrollments(course_key, user_ids)
+    before, enrolled = lms_backend().enroll_from(course_key, user_ids, active=False)
     return {
         user_id: Grant(enrollment_id, CourseAccessGrant.NONE if user_id in before else CourseAccessGrant.CREATED)
-        for user_id, enrollment_id in backend.enroll(course_key, user_ids, active=False).items()
+        for user_id, enrollment_id in enrolled.items()
     }
 
 

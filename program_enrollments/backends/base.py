@@ -54,6 +54,17 @@ class LMSBackend(_Checked, abc.ABC):
         Without ``active``, existing enrollments are left as they are.
         """
 
+    def enroll_from(
+        self, course_key: CourseKey, user_ids: Collection[int], *, active: bool = True
+    ) -> tuple[dict[int, tuple[int, str, bool]], dict[int, int]]:
+        """``enroll``, returning also the users' course enrollments before it (as ``get_enrollments`` gives them).
+
+        The default reads them with ``get_enrollments`` first; a backend that reads them
+        anyway to enroll can return what it read instead.
+        """
+        before = self.get_enrollments(course_key, user_ids)
+        return before, self.enroll(course_key, user_ids, active=active)
+
     @abc.abstractmethod
     def deactivate(self, course_key: CourseKey, user_ids: Collection[int]) -> None:
         """Deactivate the course enrollments of ``user_ids`` in ``course_key``."""

@@ -78,12 +78,19 @@ class StandaloneLMSBackend(LMSBackend):
 
     def enroll(self, course_key: CourseKey, user_ids: Collection[int], *, active: bool = True) -> dict[int, int]:
         """Set-wise: one read, one multi-row insert of the missing ones, one update per change of the others."""
+        return self.enroll_from(course_key, user_ids, active=active)[1]
+
+    def enroll_from(
+        self, course_key: CourseKey, user_ids: Collection[int], *, active: bool = True
+    ) -> tuple[dict[int, tuple[int, str, bool]], dict[int, int]]:
+        """``enroll``, with the state before taken from the read it makes anyway."""
         from program_enrollments.standalone.lms.models import CourseEnrollment
 
         if not user_ids:
-            return {}
+            return {}, {}
         sql = _sql()
         existing = self._enrollment_rows(course_key, user_ids)
+        before = {user_id: (enrollment_id, mode, is_active) for user_id, enrollment_id, mode, is_active in existing}
         ids = {user_id: enrollment_id for user_id, enrollment_id, _mode, _is_active in existing}
         missing = [user_id for user_id in user_ids if user_id not in ids]
         if missing:
@@ -112,7 +119,7 @@ class StandaloneLMSBackend(LMSBackend):
                     )
             sql.update_ids(CourseEnrollment, {"mode": MASTERS_MODE}, to_upgrade)
             sql.update_ids(CourseEnrollment, {"is_active": True}, to_activate)
-        return ids
+        return before, ids
 
     def _enrollment_rows(self, course_key, user_ids) -> list[tuple[int, int, str, bool]]:
         """``(user id, id, mode, is_active)`` of the users' course enrollments in ``course_key``: one query."""

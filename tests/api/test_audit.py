@@ -317,7 +317,11 @@ def test_a_refused_repair_is_rolled_back_and_reported_unrepaired(catalog, realiz
     drifted = _row(catalog.CYBERSECURITY, "r3", catalog.SHARED_COURSE)
     _set_learner_ref(drifted.id, "user:999999")
 
-    with mock.patch.object(hosts.lms_backend_class(), "enroll", side_effect=IntegrityError("refused")):
+    backend, refused = hosts.lms_backend_class(), IntegrityError("refused")
+    with (
+        mock.patch.object(backend, "enroll", side_effect=refused),
+        mock.patch.object(backend, "enroll_from", side_effect=refused),
+    ):
         report = api.audit_program_enrollments(fix=True)
 
     assert [(f.kind, f.repaired) for f in report.findings] == [

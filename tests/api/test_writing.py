@@ -389,7 +389,7 @@ def test_course_key_object_is_accepted(catalog, waiting):
 
 def test_one_learners_failure_is_internal_error_for_that_learner_only(catalog, realized):
     backend = hosts.lms_backend_class()
-    real_enroll = backend.enroll
+    real_enroll = backend.enroll_from
     victim = realized["r2"].pk
 
     def flaky(self, course_key, user_ids, *, active=True):
@@ -397,7 +397,8 @@ def test_one_learners_failure_is_internal_error_for_that_learner_only(catalog, r
             raise RuntimeError("LMS enrollment service unavailable")
         return real_enroll(self, course_key, user_ids, active=active)
 
-    with mock.patch.object(backend, "enroll", flaky):
+    # ``enroll_from``: the backend call that enrolls (``enroll``, with the state before it).
+    with mock.patch.object(backend, "enroll_from", flaky):
         result = enroll_course(catalog.CYBERSECURITY, catalog.SHARED_COURSE, ["r1", "r2", "r3"])
     assert result == {"r1": "active", "r2": "internal-error", "r3": "active"}
     assert set(ProgramCourseEnrollment.objects.values_list("program_enrollment__external_user_key", flat=True)) == {

@@ -13,19 +13,24 @@ from rest_framework.parsers import JSONParser
 # refusing deep bodies before decoding also keeps everything after parsing free of deep recursion.
 MAX_JSON_DEPTH = 32
 
-# A JSON string (brackets inside one do not nest), or one bracket.
-_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]', re.DOTALL)
+# A JSON string (brackets inside one do not nest).
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+# Anything but a bracket.
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
 
 
 def _depth_exceeds(text: str, limit: int) -> bool:
+    """Whether brackets outside strings nest deeper than ``limit`` (regular expressions drop the rest first)."""
+    if text.count("[") + text.count("{") <= limit:
+        return False
+    brackets = _NOT_BRACKET.sub("", _STRING.sub("", text))
     depth = 0
-    for match in _TOKEN.finditer(text):
-        char = match.group()
+    for char in brackets:
         if char in "[{":
             depth += 1
             if depth > limit:
                 return True
-        elif char in "]}":
+        else:
             depth -= 1
     return False
 
