@@ -71,8 +71,9 @@ def record_ids(
     values = [_sql.timestamp(when), user_id, CREATED if created else CHANGED]
     if not reasons:
         condition, id_params = _sql.in_list(f"t.{id_column}", ids, _sql.BIGINT)
+        # In id order: the history rows' ids follow the rows'.
         _sql.execute(
-            f"{head}SELECT {copied}, %s, %s, %s, %s FROM {source} t WHERE {condition}",
+            f"{head}SELECT {copied}, %s, %s, %s, %s FROM {source} t WHERE {condition} ORDER BY t.{id_column}",
             [*values, reason, *id_params],
         )
         return

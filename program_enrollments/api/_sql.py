@@ -17,7 +17,7 @@ through Django's cursor, so query logging and counting see it.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from django.conf import settings
@@ -91,6 +91,32 @@ def array(values: Iterable, kind: str):
     return list(values)
 
 
+def array_literal(values: Iterable) -> str:
+    """A PostgreSQL array literal of ints, strings, UUIDs, booleans and NULLs, for the statement to cast.
+
+    For columns whose values are of mixed kinds from one call to the next (``array`` when
+    the kind is known). Integers and plain strings are joined as they are; other values
+    are quoted one by one.
+    """
+    values = values if isinstance(values, list) else list(values)
+    kinds = set(map(type, values))
+    if kinds <= {int, type(None)}:
+        return array(values, BIGINT)
+    if kinds == {str}:
+        return array(values, TEXT)
+    return "{" + ",".join(map(_element, values)) + "}"
+
+
+def _element(value) -> str:
+    if value is None:
+        return "NULL"
+    if value is True or value is False:
+        return "t" if value else "f"
+    if isinstance(value, int):
+        return str(value)
+    return _quoted(str(value))
+
+
 def _quoted(value: str) -> str:
     """An element of an array literal: always quoted, so that no text reads as NULL or splits."""
     if "\\" in value or '"' in value:
@@ -107,6 +133,24 @@ def in_list(sql_column: str, values: Sequence, array_type: str) -> tuple[str, li
         # would otherwise escape a parameter per value (MySQLdb), or Django rewrite one (SQLite).
         return f"{sql_column} IN ({','.join(map(str, map(int, values)))})", []
     return f"{sql_column} IN ({', '.join(['%s'] * len(values))})", list(values)
+
+
+def in_parts(
+    sql_column: str, values: Sequence, array_type: str, *, other_params: int = 0
+) -> Iterator[tuple[str, list]]:
+    """``in_list`` in as many parts as the database's limit of placeholders per statement needs.
+
+    One part on PostgreSQL (one array parameter) and for integers (written into the statement);
+    elsewhere parts of at most the limit less the statement's ``other_params`` (SQLite's limit is
+    32,766 by default: only the transfers' chunks of several thousand learners reach it).
+    """
+    limit = connection.features.max_query_params
+    if is_postgresql() or not limit or (array_type == BIGINT and None not in values):
+        yield in_list(sql_column, values, array_type)
+        return
+    size = max(1, limit - other_params)
+    for start in range(0, len(values), size):
+        yield in_list(sql_column, values[start : start + size], array_type)
 
 
 def fetch(sql: str, params: Sequence) -> list[tuple]:

@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import NamedTuple
 from uuid import UUID
 
@@ -31,7 +32,7 @@ from django.utils import timezone
 from opaque_keys.edx.keys import CourseKey
 
 from program_enrollments import conf
-from program_enrollments.api import _batches, _course_access, linking
+from program_enrollments.api import _batches, _course_access, _history, _sql, linking
 from program_enrollments.api._validation import as_course_key, as_student_key, as_uuid, get_program
 from program_enrollments.backends import lms_backend
 from program_enrollments.constants import (
@@ -302,7 +303,7 @@ class _Move:
     target_id: int | None = None  # the target program enrollment, once it exists
     ref: str = ""  # the target's learner identity once moved, once decided (see target_ref)
 
-    @property
+    @cached_property
     def courses(self) -> tuple[str, ...]:
         return tuple(sorted(row.course_key for row in self.moving))
 
@@ -485,13 +486,17 @@ def _transfer_chunk(plan: _Plan, chunk: list[tuple[str, str]]) -> dict[str, Tran
 
 def _apply_moves(sql: _Sql, plan: _Plan, accepted: list[_Move], rows: dict[int, list[_CourseRow]], now) -> None:
     """Write the accepted moves: a fixed number of statements, each uniform over the chunk."""
-    history = _History(sql, plan, now)
-    when = sql.datetime(now)
+    reason = plan.reason or f"Transferred from program {plan.source.uuid} to {plan.target.uuid}"
+
+    def history(model, ids: list[int], *, created: bool) -> None:
+        _history.record_ids(model, ids, created=created, actor=plan.actor, reason=reason, when=now)
+
+    when = _sql.timestamp(now)
 
     # 1. Leave the source's courses first, so the target's rows can take the active slots.
     leaving = [row.id for move in accepted for row in move.moving]
-    sql.update(ProgramCourseEnrollment, leaving, {"status": INACTIVE, "modified": when})
-    history.record(ProgramCourseEnrollment, leaving, created=False)
+    _sql.update_ids(ProgramCourseEnrollment, {"status": INACTIVE, "modified": when}, leaving)
+    history(ProgramCourseEnrollment, leaving, created=False)
 
     # 2. Link the waiting targets the move proves to be the learner's (their rows get course enrollments).
     to_link = {move.target.id: move.user_id for move in accepted if move.link_target}
@@ -542,10 +547,12 @@ def _apply_moves(sql: _Sql, plan: _Plan, accepted: list[_Move], rows: dict[int, 
         ids = {fold: enrollment_id for enrollment_id, fold in created}
         for move in new_targets:
             move.target_id = ids[move.source.folded_key]
-        history.record(ProgramEnrollment, list(ids.values()), created=True)
-    sql.update(ProgramEnrollment, reactivated, {"status": ENROLLED, "curriculum_uuid": curriculum, "modified": when})
-    sql.update(ProgramEnrollment, recurriculumed, {"curriculum_uuid": curriculum, "modified": when})
-    history.record(ProgramEnrollment, reactivated + recurriculumed, created=False)
+        history(ProgramEnrollment, list(ids.values()), created=True)
+    _sql.update_ids(
+        ProgramEnrollment, {"status": ENROLLED, "curriculum_uuid": curriculum, "modified": when}, reactivated
+    )
+    _sql.update_ids(ProgramEnrollment, {"curriculum_uuid": curriculum, "modified": when}, recurriculumed)
+    history(ProgramEnrollment, reactivated + recurriculumed, created=False)
 
     # 4. Activate the target's course enrollments: on the learner's own course enrollment, which
     #    moves with what the program granted; a target of another user than the source's (a waiting
@@ -586,7 +593,7 @@ def _apply_moves(sql: _Sql, plan: _Plan, accepted: list[_Move], rows: dict[int, 
     sql.update_rows(
         ProgramCourseEnrollment, access_columns, entering_changed, uniform={"status": ACTIVE, "modified": when}
     )
-    history.record(ProgramCourseEnrollment, [values[0] for values in entering_changed], created=False)
+    history(ProgramCourseEnrollment, [values[0] for values in entering_changed], created=False)
     if entering_new:
         created = sql.insert(
             ProgramCourseEnrollment,
@@ -595,25 +602,27 @@ def _apply_moves(sql: _Sql, plan: _Plan, accepted: list[_Move], rows: dict[int, 
             columns=("program_enrollment_id", "course_key", "course_staff", *access_columns, "learner_ref"),
             rows=entering_new,
         )
-        history.record(ProgramCourseEnrollment, [values[0] for values in created], created=True)
+        history(ProgramCourseEnrollment, [values[0] for values in created], created=True)
 
     # 5. The source program enrollments' new status, when asked.
     if plan.source_status is not None:
         changed = [move.source.id for move in accepted if move.source.status != plan.source_status]
-        sql.update(ProgramEnrollment, changed, {"status": plan.source_status, "modified": when})
-        history.record(ProgramEnrollment, changed, created=False)
+        _sql.update_ids(ProgramEnrollment, {"status": plan.source_status, "modified": when}, changed)
+        history(ProgramEnrollment, changed, created=False)
 
 
 # --- set-wise statements -----------------------------------------------------------------------
 
 
 class _Sql:
-    """The set-wise statements of a transfer, in the dialect of the database in use.
+    """The transfer's reads and its writes of many rows, in the dialect of the database in use.
 
-    Lists of values reach PostgreSQL as arrays (one parameter whatever their length, expanded
-    by ``= ANY`` and ``unnest``) and the other databases as lists of placeholders. SQLite
-    limits the placeholders of a statement (32,766 by default): past that a statement is split
-    in as many as needed, which only chunks of several thousand learners reach.
+    Built on ``_sql``'s statements (the write path's): lists of values reach PostgreSQL as
+    arrays (one parameter whatever their length, expanded by ``= ANY`` and ``unnest``) and
+    the other databases as lists of placeholders, split where a chunk of several thousand
+    learners passes the database's limit of placeholders per statement (SQLite's). The
+    multi-row writes here take that limit into account, and read the new rows' ids back by
+    key on a database that returns none from a multi-row insert (MySQL).
     """
 
     def __init__(self):
@@ -622,27 +631,10 @@ class _Sql:
         self.vendor = self.connection.vendor
         self.postgresql = self.vendor == "postgresql"
         self.max_params = self.connection.features.max_query_params
-        self.for_update = " FOR UPDATE" if self.connection.features.has_select_for_update else ""
         self.returning = self.connection.features.can_return_rows_from_bulk_insert
 
-    # Values, as the database driver takes them.
-
     def uuid(self, value: UUID):
-        return ProgramEnrollment._meta.get_field("program_uuid").get_db_prep_value(value, self.connection)
-
-    def datetime(self, value):
-        return self.connection.ops.adapt_datetimefield_value(value)
-
-    # Names.
-
-    def table(self, model) -> str:
-        return self.connection.ops.quote_name(model._meta.db_table)
-
-    def column(self, model, name: str) -> str:
-        return self.connection.ops.quote_name(model._meta.get_field(name).column)
-
-    def columns(self, model, names: Sequence[str]) -> str:
-        return ", ".join(self.column(model, name) for name in names)
+        return _sql.prep(ProgramEnrollment, "program_uuid", value)
 
     def _cast(self, model, name: str) -> str:
         """The type a PostgreSQL array of the column's values is cast to."""
@@ -653,48 +645,27 @@ class _Sql:
             field = field.output_field
         return field.cast_db_type(self.connection)
 
-    # Running.
-
-    def fetch(self, statement: str, params: Sequence) -> list[tuple]:
-        with self.connection.cursor() as cursor:
-            cursor.execute(statement, params)
-            return cursor.fetchall()
-
-    def execute(self, statement: str, params: Sequence) -> None:
-        with self.connection.cursor() as cursor:
-            cursor.execute(statement, params)
-
-    def _in(self, model, name: str, values: Sequence, *, other_params: int = 0) -> Iterator[tuple[str, list]]:
-        """``name IN (values)`` as (condition, params), in as many parts as the database needs."""
-        column = self.column(model, name)
-        if self.postgresql:
-            yield f"{column} = ANY(%s::{self._cast(model, name)}[])", [_pg_array(values)]
-            return
-        size = max(1, self.max_params - other_params) if self.max_params else len(values)
-        for start in range(0, len(values), size):
-            part = list(values[start : start + size])
-            yield f"{column} IN ({', '.join(['%s'] * len(part))})", part
-
     # Reads.
 
     def enrollments(self, plan: _Plan, folded_keys: list[str], *, lock: bool) -> list[_Enrollment]:
         """The program enrollments of the keys in the plan's two programs, in id order (locked: ``lock``)."""
         pe = ProgramEnrollment
-        program, curriculum = self.column(pe, "program_uuid"), self.column(pe, "curriculum_uuid")
+        program, curriculum = _sql.column(pe, "program_uuid"), _sql.column(pe, "curriculum_uuid")
         # Whether a row is the source's, and in the target curriculum, is compared by the
         # database: each backend gives UUID columns back in its own form.
         selected = (
-            f"{self.column(pe, 'id')}, {program} = %s, "
-            f"{self.columns(pe, ('external_user_key', 'external_user_key_normalized', 'user_id', 'status'))}, "
-            f"{curriculum} = %s, {self.column(pe, 'learner_ref')}"
+            f"{_sql.column(pe, 'id')}, {program} = %s, "
+            f"{_sql.columns(pe, ('external_user_key', 'external_user_key_normalized', 'user_id', 'status'))}, "
+            f"{curriculum} = %s, {_sql.column(pe, 'learner_ref')}"
         )
         source, target = self.uuid(plan.source.uuid), self.uuid(plan.target.uuid)
         found = []
-        for condition, params in self._in(pe, "external_user_key_normalized", folded_keys, other_params=4):
-            found += self.fetch(
-                f"SELECT {selected} FROM {self.table(pe)} "
+        keys = _sql.column(pe, "external_user_key_normalized")
+        for condition, params in _sql.in_parts(keys, folded_keys, _sql.TEXT, other_params=4):
+            found += _sql.fetch(
+                f"SELECT {selected} FROM {_sql.table(pe)} "
                 f"WHERE {program} IN (%s, %s) AND {condition} "
-                f"ORDER BY {self.column(pe, 'id')}{self.for_update if lock else ''}",
+                f"ORDER BY {_sql.column(pe, 'id')}{_sql.for_update() if lock else ''}",
                 [source, self.uuid(plan.curriculum_uuid), source, target, *params],
             )
         return [_Enrollment(*values) for values in found]
@@ -713,13 +684,14 @@ class _Sql:
             "prior_is_active",
             "course_staff",
         )
-        found = []
-        for condition, params in self._in(pce, "program_enrollment_id", enrollment_ids):
-            found += self.fetch(
-                f"SELECT {self.columns(pce, names)} FROM {self.table(pce)} WHERE {condition} "
-                f"ORDER BY {self.column(pce, 'id')}{self.for_update if lock else ''}",
-                params,
-            )
+        if not enrollment_ids:
+            return []
+        condition, params = _sql.in_list(_sql.column(pce, "program_enrollment_id"), enrollment_ids, _sql.BIGINT)
+        found = _sql.fetch(
+            f"SELECT {_sql.columns(pce, names)} FROM {_sql.table(pce)} WHERE {condition} "
+            f"ORDER BY {_sql.column(pce, 'id')}{_sql.for_update() if lock else ''}",
+            params,
+        )
         return [_CourseRow(*values) for values in found]
 
     def slot_holders(self, refs: Iterable[str], course_keys: Iterable[str]) -> dict[tuple[str, str], int]:
@@ -730,24 +702,17 @@ class _Sql:
             return {}
         holders = {}
         courses = ", ".join(["%s"] * len(course_keys))
-        for condition, params in self._in(pce, "active_learner_ref", refs, other_params=len(course_keys)):
-            for ref, course_key, holder in self.fetch(
-                f"SELECT {self.columns(pce, ('active_learner_ref', 'course_key', 'program_enrollment_id'))} "
-                f"FROM {self.table(pce)} WHERE {condition} AND {self.column(pce, 'course_key')} IN ({courses})",
+        active = _sql.column(pce, "active_learner_ref")
+        for condition, params in _sql.in_parts(active, refs, _sql.TEXT, other_params=len(course_keys)):
+            for ref, course_key, holder in _sql.fetch(
+                f"SELECT {_sql.columns(pce, ('active_learner_ref', 'course_key', 'program_enrollment_id'))} "
+                f"FROM {_sql.table(pce)} WHERE {condition} AND {_sql.column(pce, 'course_key')} IN ({courses})",
                 [*params, *course_keys],
             ):
                 holders[(ref, course_key)] = holder
         return holders
 
     # Writes.
-
-    def update(self, model, ids: list[int], values: dict[str, object]) -> None:
-        """Give the rows ``ids`` the same ``values``: one ``UPDATE ... WHERE id IN (...)``."""
-        if not ids:
-            return
-        assignments = ", ".join(f"{self.column(model, name)} = %s" for name in values)
-        for condition, params in self._in(model, "id", ids, other_params=len(values)):
-            self.execute(f"UPDATE {self.table(model)} SET {assignments} WHERE {condition}", [*values.values(), *params])
 
     def update_rows(self, model, columns: Sequence[str], rows: list[tuple], *, uniform: dict[str, object]) -> None:
         """Give each row (id, *values of ``columns``) its own values, and all of them ``uniform``.
@@ -757,22 +722,22 @@ class _Sql:
         """
         if not rows:
             return
-        table, pk = self.table(model), self.column(model, "id")
+        table, pk = _sql.table(model), _sql.column(model, "id")
         names = ["id", *columns]
         quoted = [self.connection.ops.quote_name(f"v{index}") for index in range(len(names))]
-        uniform_sql = [f"{self.column(model, name)} = %s" for name in uniform]
+        uniform_sql = [f"{_sql.column(model, name)} = %s" for name in uniform]
         if self.postgresql:
             arrays = ", ".join(f"%s::{self._cast(model, name)}[]" for name in names)
             assignments = ", ".join(
                 [
                     *uniform_sql,
-                    *(f"{self.column(model, name)} = v.{q}" for name, q in zip(columns, quoted[1:], strict=True)),
+                    *(f"{_sql.column(model, name)} = v.{q}" for name, q in zip(columns, quoted[1:], strict=True)),
                 ]
             )
-            self.execute(
+            _sql.execute(
                 f"UPDATE {table} AS t SET {assignments} FROM unnest({arrays}) AS v({', '.join(quoted)}) "
                 f"WHERE t.{pk} = v.{quoted[0]}",
-                [*uniform.values(), *(_pg_array(values) for values in zip(*rows, strict=True))],
+                [*uniform.values(), *(_sql.array_literal(values) for values in zip(*rows, strict=True))],
             )
             return
         for part in self._row_parts(rows, len(names), len(uniform)):
@@ -782,11 +747,11 @@ class _Sql:
                 assignments = ", ".join(
                     [
                         *uniform_sql,
-                        *(f"{self.column(model, name)} = v.column{index + 2}" for index, name in enumerate(columns)),
+                        *(f"{_sql.column(model, name)} = v.column{index + 2}" for index, name in enumerate(columns)),
                     ]
                 )
                 placeholders = ", ".join([f"({', '.join(['%s'] * len(names))})"] * len(part))
-                self.execute(
+                _sql.execute(
                     f"UPDATE {table} SET {assignments} FROM (VALUES {placeholders}) AS v "
                     f"WHERE {table}.{pk} = v.column1",
                     [*uniform.values(), *params],
@@ -798,10 +763,10 @@ class _Sql:
                 assignments = ", ".join(
                     [
                         *(f"t.{assignment}" for assignment in uniform_sql),
-                        *(f"t.{self.column(model, name)} = v.{q}" for name, q in zip(columns, quoted[1:], strict=True)),
+                        *(f"t.{_sql.column(model, name)} = v.{q}" for name, q in zip(columns, quoted[1:], strict=True)),
                     ]
                 )
-                self.execute(
+                _sql.execute(
                     f"UPDATE {table} AS t JOIN ({first}{more * (len(part) - 1)}) AS v ON t.{pk} = v.{quoted[0]} "
                     f"SET {assignments}",
                     [*params, *uniform.values()],
@@ -823,32 +788,32 @@ class _Sql:
         multi-row insert (MySQL), the rows are read back by ``key`` (a unique key with the
         ``lookup`` columns), in one query.
         """
-        table = self.table(model)
+        table = _sql.table(model)
         names = [*uniform, *columns]
-        returning = f" RETURNING {self.columns(model, ('id', *key))}" if self.returning else ""
+        returning = f" RETURNING {_sql.columns(model, ('id', *key))}" if self.returning else ""
         found: list[tuple] = []
         if self.postgresql:
             arrays = ", ".join(f"%s::{self._cast(model, name)}[]" for name in columns)
             statement = (
-                f"INSERT INTO {table} ({self.columns(model, names)}) "
+                f"INSERT INTO {table} ({_sql.columns(model, names)}) "
                 f"SELECT {', '.join(['%s'] * len(uniform) + ['v.*'])} FROM unnest({arrays}) AS v{returning}"
             )
-            params = [*uniform.values(), *(_pg_array(values) for values in zip(*rows, strict=True))]
+            params = [*uniform.values(), *(_sql.array_literal(values) for values in zip(*rows, strict=True))]
             if returning:
-                found = self.fetch(statement, params)
+                found = _sql.fetch(statement, params)
             else:
-                self.execute(statement, params)
+                _sql.execute(statement, params)
         else:
             for part in self._row_parts(rows, len(names)):
                 row_sql = f"({', '.join(['%s'] * len(names))})"
                 params = [value for values in part for value in (*uniform.values(), *values)]
                 statement = (
-                    f"INSERT INTO {table} ({self.columns(model, names)}) VALUES {', '.join([row_sql] * len(part))}"
+                    f"INSERT INTO {table} ({_sql.columns(model, names)}) VALUES {', '.join([row_sql] * len(part))}"
                 )
                 if returning:
-                    found += self.fetch(statement + returning, params)
+                    found += _sql.fetch(statement + returning, params)
                 else:
-                    self.execute(statement, params)
+                    _sql.execute(statement, params)
         if returning:
             return found
         # Read back by the unique key: the rows just inserted, and no others.
@@ -856,13 +821,13 @@ class _Sql:
         index = {name: position for position, name in enumerate(columns)}
         wanted = {tuple(row[index[name]] for name in key if name not in fixed) for row in rows}
         free = [name for name in key if name not in fixed]
-        conditions = [f"{self.column(model, name)} = %s" for name in fixed]
+        conditions = [f"{_sql.column(model, name)} = %s" for name in fixed]
         found = []
-        for condition, params in self._in(
-            model, free[0], sorted({values[0] for values in wanted}), other_params=len(fixed)
-        ):
-            for values in self.fetch(
-                f"SELECT {self.columns(model, ('id', *free))} FROM {table} "
+        firsts = sorted({values[0] for values in wanted})
+        kind = _sql.BIGINT if all(isinstance(value, int) for value in firsts) else _sql.TEXT
+        for condition, params in _sql.in_parts(_sql.column(model, free[0]), firsts, kind, other_params=len(fixed)):
+            for values in _sql.fetch(
+                f"SELECT {_sql.columns(model, ('id', *free))} FROM {table} "
                 f"WHERE {' AND '.join([*conditions, condition])}",
                 [*fixed.values(), *params],
             ):
@@ -875,57 +840,3 @@ class _Sql:
         size = max(1, (self.max_params - other_params) // per_row) if self.max_params else len(rows)
         for start in range(0, len(rows), size):
             yield rows[start : start + size]
-
-
-def _pg_array(values: Iterable) -> str:
-    """A PostgreSQL array literal of ints, strings, UUIDs, booleans and NULLs, for a statement to cast.
-
-    Written out here and sent as one string: the driver would quote each element in Python,
-    several times slower at the thousands of values of a chunk.
-    """
-    return "{" + ",".join(map(_pg_element, values)) + "}"
-
-
-def _pg_element(value) -> str:
-    if value is None:
-        return "NULL"
-    if value is True or value is False:
-        return "t" if value else "f"
-    if isinstance(value, int):
-        return str(value)
-    text = str(value)
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-class _History:
-    """History rows of a transfer's writes: one ``INSERT ... SELECT`` from the rows just written.
-
-    What django-simple-history's ``bulk_history_create`` records (the tracked columns, the
-    date, the reason, the author and the type), without building a model instance per row.
-    """
-
-    def __init__(self, sql: _Sql, plan: _Plan, now):
-        self.sql = sql
-        self.when = sql.datetime(now)
-        self.reason = plan.reason or f"Transferred from program {plan.source.uuid} to {plan.target.uuid}"
-        self.user_id = getattr(plan.actor, "pk", None)
-
-    def record(self, model, ids: list[int], *, created: bool) -> None:
-        if not ids:
-            return
-        sql = self.sql
-        history = model.history.model
-        tracked = [field.name for field in history.tracked_fields]
-        target = [
-            history._meta.get_field(name).column
-            for name in (*tracked, "history_date", "history_change_reason", "history_type", "history_user")
-        ]
-        target_sql = ", ".join(sql.connection.ops.quote_name(column) for column in target)
-        values = [self.when, self.reason, "+" if created else "~", self.user_id]
-        for condition, params in sql._in(model, "id", sorted(ids), other_params=len(values)):
-            sql.execute(
-                f"INSERT INTO {sql.table(history)} ({target_sql}) "
-                f"SELECT {sql.columns(model, tracked)}, %s, %s, %s, %s FROM {sql.table(model)} "
-                f"WHERE {condition} ORDER BY {sql.column(model, 'id')}",
-                [*values, *params],
-            )

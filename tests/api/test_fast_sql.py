@@ -97,3 +97,42 @@ def test_update_rows_gives_each_row_its_values(catalog):
         ("pending", "back\\slash", catalog.OTHER_CURRICULUM),
         ("enrolled", "c", catalog.CYBERSECURITY_CURRICULUM),
     ]
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [1, 2, 3],
+        [None, 4, None],
+        [None, None],
+        [True, False, None],
+        ["plain", "text"],
+        KEYS + [None],
+        [],
+    ],
+    ids=["ints", "ints-and-nulls", "nulls", "booleans", "plain-text", "awkward-text", "empty"],
+)
+def test_array_literals_come_back_as_the_values_they_were_built_from(values):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("array literals are PostgreSQL's: the other databases take one placeholder per value")
+    kinds = {type(value) for value in values} - {type(None)}
+    cast = "boolean" if kinds == {bool} else "bigint" if kinds == {int} else "text"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT %s::{cast}[]", [_sql.array_literal(values)])
+        assert cursor.fetchone()[0] == values
+
+
+def test_in_parts_splits_only_where_the_placeholders_would_pass_the_limit(catalog, monkeypatch):
+    from django.db import connection
+
+    monkeypatch.setattr(connection.features, "max_query_params", 5)
+    column = _sql.column(ProgramEnrollment, "external_user_key")
+    parts = list(_sql.in_parts(column, ["a", "b", "c", "d", "e", "f", "g"], _sql.TEXT, other_params=2))
+    if connection.vendor == "postgresql":
+        assert len(parts) == 1  # one array parameter
+    else:
+        assert [params for _condition, params in parts] == [["a", "b", "c"], ["d", "e", "f"], ["g"]]
+    # Integers are written into the statement: never split.
+    assert len(list(_sql.in_parts(_sql.column(ProgramEnrollment, "id"), list(range(20)), _sql.BIGINT))) == 1
