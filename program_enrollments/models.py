@@ -202,6 +202,8 @@ class ProgramCourseEnrollment(TimeStampedModel):
     history = HistoricalRecords(
         excluded_fields=["learner_ref", "active_learner_ref"],
         history_change_reason_field=models.TextField(null=True),
+        # History rows are looked up by the row's id; these indexes would only cost each write.
+        no_db_index=["program_enrollment", "course_enrollment"],
     )
 
     objects = ProgramCourseEnrollmentQuerySet.as_manager()

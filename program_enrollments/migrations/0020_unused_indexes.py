@@ -15,8 +15,9 @@ of program enrollments, and a REST batch a thousand program course enrollments.
   learner page) found no index starting with it and read a whole unique index.
 * ``programcourseenrollment.program_enrollment_id``: the unique index on
   (``program_enrollment_id``, ``course_key``) starts with it, and serves the foreign key.
-* The history of program enrollments loses the same indexes (simple-history copies them):
-  its rows are looked up by id.
+* The history of program enrollments loses the same indexes (simple-history copies them),
+  and the history of program course enrollments those of its program enrollment and course
+  enrollment: history rows are looked up by the row's id (and a user's, for retirement).
 
 The plans of the queries that use the indexes that stay are in docs/scale.rst.
 
@@ -27,6 +28,7 @@ first and created again at the end, as in migration 0016.
 
 import importlib
 
+from django.conf import settings
 from django.db import migrations, models
 from django.db.models import deletion
 
@@ -36,6 +38,7 @@ _triggers = importlib.import_module("program_enrollments.migrations.0016_learner
 class Migration(migrations.Migration):
     dependencies = [
         ("program_enrollments", "0019_course_enrollment_check_by_id"),
+        migrations.swappable_dependency(settings.PROGRAM_ENROLLMENTS_COURSE_ENROLLMENT_MODEL),
     ]
 
     operations = [
@@ -79,6 +82,32 @@ class Migration(migrations.Migration):
             model_name="programenrollment",
             name="program_uuid",
             field=models.UUIDField(),
+        ),
+        migrations.AlterField(
+            model_name="historicalprogramcourseenrollment",
+            name="course_enrollment",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                db_index=False,
+                null=True,
+                on_delete=deletion.DO_NOTHING,
+                related_name="+",
+                to=settings.PROGRAM_ENROLLMENTS_COURSE_ENROLLMENT_MODEL,
+            ),
+        ),
+        migrations.AlterField(
+            model_name="historicalprogramcourseenrollment",
+            name="program_enrollment",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                db_index=False,
+                null=True,
+                on_delete=deletion.DO_NOTHING,
+                related_name="+",
+                to="program_enrollments.programenrollment",
+            ),
         ),
         migrations.AddIndex(
             model_name="programenrollment",
