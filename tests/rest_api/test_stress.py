@@ -394,12 +394,6 @@ def response_problems(exchange: Exchange) -> list[str]:
 
 
 def test_random_mix_of_every_write_path_keeps_the_rules(catalog, live_server):
-    if hosts.is_openedx():
-        pytest.skip(
-            "the randomized stress run is the standalone host's, on PostgreSQL and MariaDB; in the Open edX "
-            "harness on MariaDB, concurrent writers through the stand-in LMS's one-at-a-time enrollment "
-            "methods can exhaust their retries (internal-error), which is not yet resolved"
-        )
     staff = SupportStaffFactory(username="stress-registrar")
     headers = {"Authorization": f"JWT {generate_jwt(staff)}"}
     people = make_people()

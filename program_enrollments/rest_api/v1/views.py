@@ -6,7 +6,7 @@ import logging
 from functools import cached_property
 
 from django.core.exceptions import RequestDataTooBig
-from django.db import InterfaceError, OperationalError, connection
+from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connection, connections, transaction
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
@@ -15,6 +15,7 @@ from opaque_keys.edx.keys import CourseKey
 from rest_framework import status
 from rest_framework.exceptions import ParseError, PermissionDenied
 from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -80,8 +81,9 @@ def _drop_lost_connection() -> None:
     its own wrapper, and a failure while leaving a transaction (the server gone as autocommit is
     restored) can leave the connection marked as inside a broken transaction for good: every
     later request of the thread (a kept-alive HTTP connection) would fail. Outside a transaction
-    of the caller (``ATOMIC_REQUESTS``, left to its owner), the marks are cleared and the
-    connection closed; the next query reconnects with the settings' autocommit.
+    of the caller (a read's request transaction under ``ATOMIC_REQUESTS``, or a test's, left to
+    its owner), the marks are cleared and the connection closed; the next query reconnects with
+    the settings' autocommit.
     """
     if connection.atomic_blocks:
         return
@@ -157,8 +159,36 @@ class _APIView(APIView):
         return super().handle_exception(exc)
 
 
+def _atomic_requests() -> bool:
+    """Whether the host runs each request in a transaction of ``default`` (the Open edX LMS does)."""
+    return bool(connections[DEFAULT_DB_ALIAS].settings_dict.get("ATOMIC_REQUESTS"))
+
+
 class _ProgramView(_APIView):
-    """Common ground: authentication, the program of the URL, and reading a write request's body."""
+    """Common ground: authentication, the program of the URL, and reading a write request's body.
+
+    **Transactions.** A write (POST, PUT, PATCH) never runs inside a transaction of the request,
+    whatever the host's ``ATOMIC_REQUESTS`` (the Open edX LMS sets it): the Python API commits a
+    write chunk by chunk, and decides a chunk again when the database refuses it (a deadlock, a
+    lock wait timeout, a concurrent insert). Inside a request's transaction each chunk would only
+    be a savepoint, and a deadlock on MariaDB/MySQL rolls back the whole transaction, savepoints
+    and all: no chunk could be retried, and its learners would be answered ``internal-error``. So
+    ``dispatch`` is exempt from ``ATOMIC_REQUESTS`` on ``default`` (the database the API writes),
+    and a write's authentication, permission checks and program lookup run in autocommit, as in
+    the standalone host; a job's submission commits in its own transaction the same way.
+
+    A read (GET, HEAD, OPTIONS) keeps the host's behaviour: under ``ATOMIC_REQUESTS`` it runs in
+    one transaction opened here, as Django would have opened it. A page's queries (rows, course
+    staff roles, grades) then read one snapshot on MariaDB/MySQL, and DRF's exception handler,
+    which marks the open transaction for rollback on an error answer, marks that one.
+
+    DRF's exception handler assumes that an open transaction of a database with
+    ``ATOMIC_REQUESTS`` is the request's, and marks it for rollback. A write has none: in a
+    server nothing is open around it and the handler marks nothing; around a test client's
+    request the open transaction is the test case's, and the mark (which would break every later
+    query of the test) is undone. The caller's transaction then ends as it would have without the
+    error answer; the errors DRF answers (401, 403, 404 ...) come before the write changes anything.
+    """
 
     authentication_classes = ConfiguredAuthenticationClasses()
     # Names NotJwtRestrictedApplication, so an LMS's EnsureJWTAuthSettingsMiddleware keeps it (see permissions).
@@ -167,6 +197,13 @@ class _ProgramView(_APIView):
     parser_classes = (DepthLimitedJSONParser, FormParser, MultiPartParser)
     schema = AutoSchema()
     pagination_class = EnrollmentCursorPagination
+
+    @transaction.non_atomic_requests
+    def dispatch(self, request, *args, **kwargs):
+        if request.method in SAFE_METHODS and _atomic_requests():
+            with transaction.atomic(using=DEFAULT_DB_ALIAS):
+                return super().dispatch(request, *args, **kwargs)
+        return super().dispatch(request, *args, **kwargs)
 
     def get_program(self):
         return self._program
@@ -194,7 +231,16 @@ class _ProgramView(_APIView):
             return _error(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, "The request body is too large.")
         if isinstance(exc, ParseError):
             return _error(status.HTTP_400_BAD_REQUEST, f"Malformed JSON: {exc.detail}")
-        return super().handle_exception(exc)
+        if self.request.method in SAFE_METHODS or not connection.in_atomic_block:
+            return super().handle_exception(exc)
+        # A write inside a transaction it did not open (see the class's docstring): DRF's handler
+        # would mark that transaction for rollback as if it were the request's.
+        marked = transaction.get_rollback(using=DEFAULT_DB_ALIAS)
+        try:
+            return super().handle_exception(exc)
+        finally:
+            if connection.in_atomic_block:
+                transaction.set_rollback(marked, using=DEFAULT_DB_ALIAS)
 
     def read_items(self, request, item_serializer, **serializer_kwargs):
         """Return the validated items of a write's body, or an error Response (413, then 400)."""
