@@ -328,41 +328,50 @@ class StandaloneCatalogBackend(CatalogBackend):
     """The program catalog stored in the standalone host's database."""
 
     def get_programs(self, program_uuids: Iterable[UUID]) -> dict[UUID, ProgramData]:
-        from program_enrollments.standalone.catalog.models import Curriculum, Program
+        """One query: each program with its organization, curricula (in id order) and their course runs."""
+        from program_enrollments.standalone.catalog.models import Program
 
         uuids = set(program_uuids)
         if not uuids:
             return {}
-        programs = {
-            program.uuid: program
-            for program in Program.objects.filter(uuid__in=uuids).select_related("authoring_organization")
-        }
-        course_keys: dict[int, set[str]] = {}
-        through = Curriculum.course_runs.through
-        for curriculum_id, key in through.objects.filter(curriculum__program__uuid__in=programs).values_list(
-            "curriculum_id", "courserun__key"
-        ):
-            course_keys.setdefault(curriculum_id, set()).add(str(key))
-        curricula: dict[UUID, list[CurriculumData]] = {}
-        for curriculum in Curriculum.objects.filter(program__uuid__in=programs).select_related("program"):
-            curricula.setdefault(curriculum.program.uuid, []).append(
-                CurriculumData(
-                    uuid=curriculum.uuid,
-                    is_active=curriculum.is_active,
-                    name=curriculum.name,
-                    course_keys=frozenset(course_keys.get(curriculum.id, ())),
-                )
+        rows = (
+            Program.objects.filter(uuid__in=uuids)
+            .order_by("id", "curricula__id")
+            .values_list(
+                "uuid",
+                "title",
+                "type",
+                "marketing_slug",
+                "authoring_organization__key",
+                "curricula__uuid",
+                "curricula__is_active",
+                "curricula__name",
+                "curricula__course_runs__key",
             )
+        )
+        programs: dict[UUID, tuple] = {}
+        # Curricula by program, in order: uuid -> (is_active, name, course keys).
+        curricula: dict[UUID, dict[UUID, tuple[bool, str, set[str]]]] = {}
+        for uuid, title, kind, slug, organization, curriculum, is_active, name, course_key in rows:
+            programs.setdefault(uuid, (title, kind, slug, organization))
+            by_uuid = curricula.setdefault(uuid, {})
+            if curriculum is not None:
+                keys = by_uuid.setdefault(curriculum, (is_active, name, set()))[2]
+                if course_key is not None:
+                    keys.add(str(course_key))
         return {
             uuid: ProgramData(
                 uuid=uuid,
-                organization_key=program.authoring_organization.key,
-                title=program.title,
-                curricula=tuple(curricula.get(uuid, ())),
-                type=program.type,
-                marketing_slug=program.marketing_slug,
+                organization_key=organization,
+                title=title,
+                curricula=tuple(
+                    CurriculumData(uuid=curriculum, is_active=is_active, name=name, course_keys=frozenset(keys))
+                    for curriculum, (is_active, name, keys) in curricula[uuid].items()
+                ),
+                type=kind,
+                marketing_slug=slug,
             )
-            for uuid, program in programs.items()
+            for uuid, (title, kind, slug, organization) in programs.items()
         }
 
     def get_programs_of_type(self, program_type: str) -> list[ProgramData]:
