@@ -69,7 +69,7 @@ class ProgramEnrollment(TimeStampedModel):
     """
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE)
-    # Not indexed: a student key is looked up by its folded copy (indexed in Meta.indexes).
+    # Not indexed: a student key is looked up by its folded copy (pe_unique_program_student_key).
     external_user_key = models.CharField(max_length=STUDENT_KEY_MAX_LENGTH, null=True, blank=True)
     # Case-folded external_user_key: the database keeps keys unique ignoring case.
     external_user_key_normalized = NormalizedStudentKeyField(
@@ -96,14 +96,14 @@ class ProgramEnrollment(TimeStampedModel):
     class Meta:
         indexes = [
             models.Index(fields=["learner_ref"], name="pe_learner_ref"),
-            # A student key across programs (the built-in app's by-student reads, the learner page).
-            models.Index(fields=["external_user_key_normalized"], name="pe_student_key_normalized"),
             # The REST API's pages of a program: a range of this index, in id order (migration 0018).
             models.Index(fields=["program_uuid", "id"], name="pe_program_uuid_id"),
         ]
         constraints = [
+            # The folded key first: its index also finds a student key across programs (the
+            # built-in app's by-student reads, the learner page), with no index of its own.
             models.UniqueConstraint(
-                fields=["program_uuid", "external_user_key_normalized"],
+                fields=["external_user_key_normalized", "program_uuid"],
                 name="pe_unique_program_student_key",
                 violation_error_message="This student key is already enrolled in the program.",
             ),

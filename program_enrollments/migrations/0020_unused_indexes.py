@@ -1,4 +1,4 @@
-"""Drop the indexes that no query uses and that every write pays for; index the folded student key.
+"""Drop the indexes that no query uses and that every write pays for; the folded student key leads its index.
 
 Each index of a table costs every inserted row, and every updated row whose new version
 PostgreSQL cannot keep on the same page. A transfer writes and updates tens of thousands
@@ -9,10 +9,12 @@ of program enrollments, and a REST batch a thousand program course enrollments.
 * ``programenrollment.curriculum_uuid``: a curriculum is only looked for among a program's
   or a learner's enrollments, which those indexes and ``user_id`` find.
 * ``programenrollment.external_user_key`` (and PostgreSQL's ``_like`` pattern index of it):
-  a student key is looked up by its folded copy, ``external_user_key_normalized``, which
-  gains the index ``pe_student_key_normalized`` instead: the reads of a student key across
-  programs (the built-in app's by-student reads, the organizations of a student key, the
-  learner page) found no index starting with it and read a whole unique index.
+  a student key is looked up by its folded copy, ``external_user_key_normalized``. The unique
+  index ``pe_unique_program_student_key`` now starts with the folded key (then the program):
+  it serves the reads of one program's keys as before, and also the reads of a student key
+  across programs (the built-in app's by-student reads, the organizations of a student key,
+  the learner page), which found no index starting with it and read the whole index. The
+  index is built again: on a large table this migration takes as long as building it.
 * ``programcourseenrollment.program_enrollment_id``: the unique index on
   (``program_enrollment_id``, ``course_key``) starts with it, and serves the foreign key.
 * The history of program enrollments loses the same indexes (simple-history copies them),
@@ -109,9 +111,17 @@ class Migration(migrations.Migration):
                 to="program_enrollments.programenrollment",
             ),
         ),
-        migrations.AddIndex(
+        migrations.RemoveConstraint(
             model_name="programenrollment",
-            index=models.Index(fields=["external_user_key_normalized"], name="pe_student_key_normalized"),
+            name="pe_unique_program_student_key",
+        ),
+        migrations.AddConstraint(
+            model_name="programenrollment",
+            constraint=models.UniqueConstraint(
+                fields=("external_user_key_normalized", "program_uuid"),
+                name="pe_unique_program_student_key",
+                violation_error_message="This student key is already enrolled in the program.",
+            ),
         ),
         migrations.RunPython(_triggers._create_triggers, _triggers._drop_triggers, atomic=False, elidable=False),
     ]
