@@ -359,3 +359,16 @@ def test_unlinking_or_relinking_a_learner_with_course_enrollments_is_refused(cou
     )
     enrollment.refresh_from_db()
     assert enrollment.user == course_enrollments["alice"]
+
+
+def test_course_keys_read_back_are_parsed_once_per_value_and_equal_to_a_fresh_parse(catalog):
+    from opaque_keys.edx.keys import CourseKey
+
+    from tests.api.helpers import enroll, enroll_course
+
+    enroll(catalog.CYBERSECURITY, ["k-1", "k-2"])
+    enroll_course(catalog.CYBERSECURITY, catalog.SHARED_COURSE, ["k-1", "k-2"])
+    first, second = (row.course_key for row in ProgramCourseEnrollment.objects.order_by("id"))
+    assert first == second == CourseKey.from_string(catalog.SHARED_COURSE)
+    assert first is second  # one parse for the page's rows
+    assert str(first) == catalog.SHARED_COURSE
