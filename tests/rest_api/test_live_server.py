@@ -12,7 +12,6 @@ authentication checks run on every database, against Django's multi-threaded liv
 from __future__ import annotations
 
 import logging
-import threading
 
 import pytest
 import requests
@@ -27,6 +26,7 @@ from program_enrollments.models import ProgramCourseEnrollment, ProgramEnrollmen
 from tests import catalog as c
 from tests import hosts
 from tests.factories import SupportStaffFactory
+from tests.races import race
 from tests.rest_api.processes import GunicornServer
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -94,27 +94,6 @@ def server_errors():
 @pytest.fixture
 def staff_user(db):
     return SupportStaffFactory(username="registrar")
-
-
-def race(*calls):
-    """Run the calls in threads released together by a barrier; return their results and any exceptions."""
-    barrier = threading.Barrier(len(calls))
-    results = [None] * len(calls)
-    errors = []
-
-    def run(index, call):
-        try:
-            barrier.wait(timeout=TIMEOUT)
-            results[index] = call()
-        except BaseException as error:  # noqa: BLE001 - reported by the test
-            errors.append(error)
-
-    threads = [threading.Thread(target=run, args=(index, call)) for index, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=2 * TIMEOUT)
-    return results, errors
 
 
 def casings(key):
