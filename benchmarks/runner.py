@@ -90,6 +90,13 @@ def parser() -> argparse.ArgumentParser:
         help="an option for the transfer command, e.g. --transfer-option=--batch-size=5000 (repeatable)",
     )
     parser.add_argument("--page-size", type=int, default=1000, help="rows a page of the reads (default 1000)")
+    parser.add_argument(
+        "--read-repeats",
+        type=int,
+        default=5,
+        metavar="N",
+        help="GETs of each page a round; the round's latency is their median (default 5)",
+    )
     parser.add_argument("--full", action="store_true", help="the large sizes: transfers of 100k, reads of 1M rows")
     parser.add_argument(
         "--only",
@@ -154,7 +161,9 @@ def _measure(scenario, options, context):
         return scenarios.floor(context, learners=options.learners)
     if key.startswith("transfer-"):
         return scenarios.transfer(context, learners=int(key.split("-")[1]), options=options.transfer_option)
-    return scenarios.reads(context, rows=int(key.split("-")[1]), page_size=options.page_size)
+    return scenarios.reads(
+        context, rows=int(key.split("-")[1]), page_size=options.page_size, repeats=options.read_repeats
+    )
 
 
 def _floor_title(vendor=None) -> str:

@@ -32,6 +32,7 @@ def test_runner_measures_every_scenario_once_per_round(tmp_path):
             "--transfer-learners=30",
             "--read-rows=200,400",
             "--page-size=20",
+            "--read-repeats=3",
             "--rst",
             f"--json={result_file}",
             # Not the runner's default database: a benchmark run may be using it.
@@ -62,6 +63,13 @@ def test_runner_measures_every_scenario_once_per_round(tmp_path):
     assert rounds["put-1000"][0]["learners"] == rounds["floor"][0]["learners"] == 20
     assert rounds["transfer-30"][0]["learners"] == 30
     assert rounds["read-400"][0]["rows"] == 400
+    # Each page is fetched --read-repeats times; the round's latency is the median of them.
+    read = rounds["read-400"][0]
+    for endpoint in ("program", "course"):
+        for page in ("first", "deep"):
+            latencies = read[f"{endpoint}_{page}_all_seconds"]
+            assert len(latencies) == 3
+            assert read[f"{endpoint}_{page}_seconds"] == sorted(latencies)[1]
     assert document["summary"]["put-1"]["x_per_learner"] == pytest.approx(1.0)
     assert document["summary"]["floor"]["of_floor"] == pytest.approx(1.0)
     assert {(figures["endpoint"], figures["rows"]) for figures in document["reads"]} == {
