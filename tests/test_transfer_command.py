@@ -3,11 +3,14 @@
 import csv
 import io
 import sys
+import threading
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 
 from program_enrollments import api
+from program_enrollments.management.commands import transfer_program_enrollments as command
 from program_enrollments.models import ProgramCourseEnrollment, ProgramEnrollment
 from tests.api.helpers import enroll, enroll_course
 
@@ -394,6 +397,7 @@ def test_report_may_not_overwrite_the_learners_file(catalog, learners, tmp_path)
         ([], "one of the arguments --learners --all is required"),
         (["--all", "--learners", "x.csv"], "not allowed with argument"),
         (["--all", "--batch-size", "0"], "--batch-size must be at least 1, not 0"),
+        (["--all", "--workers", "0"], "--workers must be at least 1, not 0"),
         (["--all", "--to-curriculum", "nope"], "argument --to-curriculum: invalid UUID value: 'nope'"),
     ],
 )
@@ -402,6 +406,33 @@ def test_malformed_command_lines_are_refused(catalog, learners, args, message):
     with pytest.raises(CommandError, match=message):
         run(catalog, *args)
     assert snapshot() == before
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's limit; other databases take several workers")
+def test_sqlite_takes_one_worker(catalog, learners, tmp_path):
+    before = snapshot()
+    with pytest.raises(CommandError, match="--workers: SQLite takes one writer at a time"):
+        run(catalog, "--learners", learners_file(tmp_path, KEYS), "--workers", "2")
+    assert snapshot() == before
+    stdout, _ = run(catalog, "--learners", learners_file(tmp_path, KEYS), "--workers", "1")
+    assert "  transferred: 5" in stdout
+
+
+@pytest.mark.skipif(connection.vendor == "sqlite", reason="SQLite takes one worker whether in a transaction or not")
+def test_inside_a_transaction_batches_run_one_at_a_time(catalog, learners, tmp_path, monkeypatch):
+    # The test's transaction holds the learners; another connection would not see them.
+    assert command._workers(4) == 1
+    threads = []
+    transfer = api.iter_transfer_program_enrollments
+
+    def recorded(**kwargs):
+        threads.append(threading.current_thread())
+        return transfer(**kwargs)
+
+    monkeypatch.setattr(api, "iter_transfer_program_enrollments", recorded)
+    stdout, _ = run(catalog, "--learners", learners_file(tmp_path, KEYS), "--workers", "4", "--batch-size", "2")
+    assert "  transferred: 5" in stdout
+    assert set(threads) == {threading.current_thread()}
 
 
 def test_progress_bar_is_silent_when_not_on_a_terminal(catalog, learners, tmp_path, capsys):

@@ -5,9 +5,11 @@ from __future__ import annotations
 import csv
 import sqlite3
 import sys
+import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import ExitStack
 from functools import partial
 from itertools import islice
@@ -16,6 +18,7 @@ from typing import BinaryIO, TypeVar
 from uuid import UUID
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection, connections
 from tqdm import tqdm
 
 from program_enrollments import api
@@ -29,10 +32,19 @@ STUDENT_KEY_COLUMN = "student_key"
 REPORT_HEADER = ("student_key", "status", "courses", "detail")
 SUCCEEDED = frozenset({TransferStatus.TRANSFERRED, TransferStatus.WOULD_TRANSFER, TransferStatus.ALREADY_TRANSFERRED})
 
-# Learners per transaction by default: each batch costs the same number of statements, whose
-# cost grows linearly with the batch, so larger batches spend less on round trips; see
-# docs/operator_guide.rst (Memory and speed) for the figures this was chosen from.
-DEFAULT_BATCH_SIZE = 5000
+# Learners in flight by default, divided among the workers (one batch each): each batch costs the
+# same number of statements, whose cost grows linearly with the batch, so larger batches spend
+# less on round trips, and memory grows with the learners in flight; see docs/operator_guide.rst
+# (Memory and speed) for the figures this was chosen from.
+DEFAULT_LEARNERS_IN_FLIGHT = 5000
+
+# Batches written at once on PostgreSQL by default, each on its own database connection: while
+# one batch's statements run in the database, the next is decided in Python, and the database
+# works on two batches at once. Two batches of 2500 hold what one of 5000 did. On MySQL and
+# MariaDB, concurrent batches deadlock each other on InnoDB's gap locks (the retries cost more
+# than the overlap saves), and SQLite takes one writer at a time: one batch at a time there.
+# See docs/operator_guide.rst (Memory and speed).
+DEFAULT_WORKERS = {"postgresql": 2}
 
 # Enough to show what is wrong with a file or a run without flooding the terminal.
 MAX_PROBLEMS_SHOWN = 20
@@ -88,9 +100,16 @@ class Command(BaseCommand):
         parser.add_argument(
             "--batch-size",
             type=int,
-            default=DEFAULT_BATCH_SIZE,
             metavar="N",
-            help=f"learners per transaction (default {DEFAULT_BATCH_SIZE})",
+            help=f"learners per transaction (default {DEFAULT_LEARNERS_IN_FLIGHT} divided among the workers: "
+            f"{DEFAULT_LEARNERS_IN_FLIGHT // 2} with 2)",
+        )
+        parser.add_argument(
+            "--workers",
+            type=int,
+            metavar="N",
+            help="batches written at once, each in its own transaction on its own database connection "
+            "(default 2 on PostgreSQL, 1 on other databases; SQLite takes only 1)",
         )
 
     def handle(
@@ -105,12 +124,15 @@ class Command(BaseCommand):
         source_status: str | None,
         dry_run: bool,
         report: str | None,
-        batch_size: int,
+        batch_size: int | None = None,
+        workers: int | None = None,
         **options,
     ):
         started = time.monotonic()
-        if batch_size < 1:
+        if batch_size is not None and batch_size < 1:
             raise CommandError(f"--batch-size must be at least 1, not {batch_size}.")
+        workers = _workers(workers)
+        batch_size = batch_size or max(1, DEFAULT_LEARNERS_IN_FLIGHT // workers)
         transfer = partial(
             api.iter_transfer_program_enrollments,
             from_program_uuid=from_program,
@@ -133,13 +155,14 @@ class Command(BaseCommand):
             total = _check_learners_file(path)
             if report is not None and Path(report).resolve() == path.resolve():
                 raise CommandError("--report must not overwrite the --learners file.")
-            batches = _batches_from_file(transfer, path, batch_size)
+            keys = (student_key for _, student_key in _student_keys(path))
         else:
             total = api.fetch_program_enrollments(program_uuids=[from_program]).exclude(external_user_key=None).count()
-            # The API commits one chunk of batch_size learners at a time and yields its outcomes together.
-            batches = _chunks(transfer(student_keys=None), batch_size)
+            keys = _program_student_keys(from_program, batch_size)
+        # One API call per batch keeps memory bounded: the API holds the keys of a call in a list.
+        batches = (partial(_transfer_batch, transfer, batch) for batch in _chunks(keys, batch_size))
 
-        counts, failures = self._run(batches, total=total, report=report, dry_run=dry_run)
+        counts, failures = self._run(batches, workers=workers, total=total, report=report, dry_run=dry_run)
         self.stdout.write(_summary(counts, time.monotonic() - started, dry_run=dry_run))
         failed = sum(count for status, count in counts.items() if status not in SUCCEEDED)
         if failed:
@@ -155,9 +178,17 @@ class Command(BaseCommand):
             )
 
     def _run(
-        self, batches: Iterable[list[TransferOutcome]], *, total: int, report: str | None, dry_run: bool
+        self,
+        batches: Iterable[Callable[[], list[TransferOutcome]]],
+        *,
+        workers: int,
+        total: int,
+        report: str | None,
+        dry_run: bool,
     ) -> tuple[Counter[str], list[TransferOutcome]]:
-        """Drive the transfer batch by batch; return the count of each status and the first failures.
+        """Run the batches, ``workers`` at a time; return the count of each status and the first failures.
+
+        Outcomes are counted and reported batch by batch, in the order of the batches.
 
         Raises:
             CommandError: the API refused its arguments, or the run was interrupted.
@@ -180,32 +211,157 @@ class Command(BaseCommand):
                     desc="Dry run" if dry_run else "Transferring",
                 )
             )
+            runner = stack.enter_context(_Batches(workers))
+
+            def record(outcomes: list[TransferOutcome]) -> None:
+                for outcome in outcomes:
+                    counts[outcome.status] += 1
+                    if outcome.status not in SUCCEEDED and len(failures) < MAX_PROBLEMS_SHOWN:
+                        failures.append(outcome)
+                if writer is not None:
+                    writer.writerows(
+                        (outcome.student_key, outcome.status, " ".join(outcome.courses), outcome.detail)
+                        for outcome in outcomes
+                    )
+                    # Each batch is committed: its rows reach the disk before the next is reported,
+                    # so an interrupted run leaves a report of everything it did.
+                    report_file.flush()
+                progress.update(len(outcomes))
+
             try:
-                for outcomes in batches:
-                    for outcome in outcomes:
-                        counts[outcome.status] += 1
-                        if outcome.status not in SUCCEEDED and len(failures) < MAX_PROBLEMS_SHOWN:
-                            failures.append(outcome)
-                    if writer is not None:
-                        writer.writerows(
-                            (outcome.student_key, outcome.status, " ".join(outcome.courses), outcome.detail)
-                            for outcome in outcomes
-                        )
-                        # Each batch is committed: its rows reach the disk before the next starts,
-                        # so an interrupted run leaves a report of everything it did.
-                        report_file.flush()
-                    progress.update(len(outcomes))
+                for outcomes in runner.run(batches):
+                    record(outcomes)
             except ProgramEnrollmentsError as error:
                 raise CommandError(str(error)) from error
             except KeyboardInterrupt as error:
+                # The batches already started run to their end, each in its own transaction:
+                # what they did is counted and reported like the rest.
+                finished = runner.finish_started()
+                for outcomes in finished:
+                    record(outcomes)
                 done = f"Interrupted after {sum(counts.values())} of {total} learners ({_counts_text(counts)})"
                 if dry_run:
                     raise CommandError(f"{done}; nothing was written.") from error
+                in_progress = (
+                    "the batches in progress were finished first"
+                    if finished
+                    else "the batch in progress was rolled back"
+                )
                 raise CommandError(
-                    f"{done}; the batch in progress was rolled back. Run the same command again to resume: "
+                    f"{done}; {in_progress}. Run the same command again to resume: "
                     "learners already moved are reported already-transferred."
                 ) from error
         return counts, failures
+
+
+def _workers(requested: int | None) -> int:
+    """The number of batches to write at once: ``--workers``, or the default for the database.
+
+    Raises:
+        CommandError: not a positive number, or more than one on SQLite.
+    """
+    if requested is not None and requested < 1:
+        raise CommandError(f"--workers must be at least 1, not {requested}.")
+    if connection.vendor == "sqlite":
+        if requested is not None and requested > 1:
+            raise CommandError("--workers: SQLite takes one writer at a time; leave --workers out or give 1.")
+        return 1
+    if connection.in_atomic_block:
+        # The caller's transaction (a test's, say) is invisible to other connections.
+        return 1
+    return requested or DEFAULT_WORKERS.get(connection.vendor, 1)
+
+
+class _Batches:
+    """Runs batches on ``workers`` threads, each with its own database connection; results in batch order.
+
+    At most ``workers`` batches are started and not yet reported, so memory stays bounded
+    whatever the number of batches. With one worker the batches run in the calling thread,
+    on its connection, one after the other.
+    """
+
+    # How long closing waits for a worker thread to take its turn (see __exit__).
+    CLOSE_TIMEOUT_SECONDS = 60
+
+    def __init__(self, workers: int):
+        self.workers = workers
+        self.pool = ThreadPoolExecutor(workers, thread_name_prefix="transfer") if workers > 1 else None
+        self.started: deque[Future] = deque()
+
+    def __enter__(self) -> _Batches:
+        return self
+
+    def run(self, batches: Iterable[Callable[[], Item]]) -> Iterator[Item]:
+        if self.pool is None:
+            for batch in batches:
+                yield batch()
+            return
+        for batch in batches:
+            self.started.append(self.pool.submit(batch))
+            if len(self.started) == self.workers:
+                yield self._next()
+        while self.started:
+            yield self._next()
+
+    def _next(self):
+        # Taken off the queue only once done: an interruption while waiting leaves it to finish_started.
+        result = self.started[0].result()
+        self.started.popleft()
+        return result
+
+    def finish_started(self) -> list:
+        """Drop the batches not yet started; wait for the others and return the results of those that succeeded.
+
+        A batch that failed was rolled back (its transaction): it has no outcomes to give.
+        """
+        for future in self.started:
+            future.cancel()
+        started = [future for future in self.started if not future.cancelled()]
+        wait(started)
+        self.started.clear()
+        return [future.result() for future in started if future.exception() is None]
+
+    def __exit__(self, *exc_info) -> None:
+        if self.pool is None:
+            return
+        for future in self.started:
+            future.cancel()
+        # Each worker thread closes its own database connections (Django's connections belong to
+        # the thread that opened them): one closing task per thread, which a barrier keeps from
+        # running twice on one thread.
+        barrier = threading.Barrier(self.workers)
+        for _ in range(self.workers):
+            self.pool.submit(_close_connections, barrier, self.CLOSE_TIMEOUT_SECONDS)
+        self.pool.shutdown(wait=True)
+
+
+def _close_connections(barrier: threading.Barrier, timeout: float) -> None:
+    try:
+        barrier.wait(timeout)
+    except threading.BrokenBarrierError:
+        pass
+    connections.close_all()
+
+
+def _transfer_batch(transfer: Callable[..., Iterator[TransferOutcome]], keys: list[str]) -> list[TransferOutcome]:
+    return list(transfer(student_keys=keys))
+
+
+def _program_student_keys(program_uuid: UUID | str, batch_size: int) -> Iterator[str]:
+    """Every student key of the program's learners, in enrollment order, read a batch at a time."""
+    last_id = 0
+    while True:
+        rows = list(
+            api.fetch_program_enrollments(program_uuids=[program_uuid])
+            .filter(id__gt=last_id)
+            .exclude(external_user_key=None)
+            .order_by("id")
+            .values_list("id", "external_user_key")[:batch_size]
+        )
+        if not rows:
+            return
+        last_id = rows[-1][0]
+        yield from (student_key for _, student_key in rows)
 
 
 def _check_learners_file(path: Path) -> int:
@@ -387,17 +543,6 @@ def _decoded_lines(handle: BinaryIO, path: Path) -> Iterator[str]:
             yield raw.decode("utf-8-sig" if number == 1 else "utf-8")
         except UnicodeDecodeError as error:
             raise CommandError(f"{path}: line {number} is not valid UTF-8 (byte {error.start + 1}).") from error
-
-
-def _batches_from_file(
-    transfer: Callable[..., Iterator[TransferOutcome]], path: Path, batch_size: int
-) -> Iterator[list[TransferOutcome]]:
-    """Outcomes of the file's learners, one committed batch at a time.
-
-    One API call per batch keeps memory bounded: the API holds the keys of each call in a list.
-    """
-    for keys in _chunks((student_key for _, student_key in _student_keys(path)), batch_size):
-        yield list(transfer(student_keys=keys))
 
 
 def _chunks(items: Iterable[Item], size: int) -> Iterator[list[Item]]:
