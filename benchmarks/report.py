@@ -138,10 +138,20 @@ def reads_summary(scenarios, results) -> list[dict]:
                 figures[f"{page}_ms_min"], figures[f"{page}_ms_max"] = min(values), max(values)
                 figures[f"{page}_queries"] = max(round_[f"{endpoint}_{page}_queries"] for round_ in rounds)
             summaries.append(figures)
+            for page in ("first", "deep"):
+                # Paired with the smallest size's page in each round (see scenarios.reads): the
+                # median of the rounds' ratios. Runs saved before the pairing: the ratio of medians.
+                key = f"{endpoint}_{page}_ratio"
+                paired = [round_[key] for round_ in rounds if key in round_]
+                if paired:
+                    figures[f"{page}_ratio"] = median(paired)
     for figures in summaries:
         smallest = min((other for other in summaries if other["endpoint"] == figures["endpoint"]), key=_rows)
         for page in ("first", "deep"):
-            figures[f"{page}_ratio"] = figures[f"{page}_ms"] / smallest[f"{page}_ms"]
+            if figures is smallest:
+                figures[f"{page}_ratio"] = 1.0
+            elif f"{page}_ratio" not in figures:
+                figures[f"{page}_ratio"] = figures[f"{page}_ms"] / smallest[f"{page}_ms"]
     return summaries
 
 

@@ -162,7 +162,11 @@ def _measure(scenario, options, context):
     if key.startswith("transfer-"):
         return scenarios.transfer(context, learners=int(key.split("-")[1]), options=options.transfer_option)
     return scenarios.reads(
-        context, rows=int(key.split("-")[1]), page_size=options.page_size, repeats=options.read_repeats
+        context,
+        rows=int(key.split("-")[1]),
+        reference_rows=min(options.read_rows),
+        page_size=options.page_size,
+        repeats=options.read_repeats,
     )
 
 
@@ -250,8 +254,9 @@ def _run(options, selected_keys):
                     _progress(f"round {number}/{options.rounds}: {scenario.title}")
                     context.authenticate()
                     results[scenario.key].append(scenario.measure(number))
-                    # Autovacuum's part on a live database: the next round plans with fresh statistics.
-                    scenarios.data.analyze()
+                    # Maintenance's part on a live database: the next scenario starts on fresh statistics,
+                    # with no vacuum or checkpoint work left over from this one.
+                    scenarios.data.settle()
                 if options.json:
                     # What was measured so far survives a failure of a later round.
                     _save(options, {"database": info, "rounds": results, "complete": False})

@@ -351,44 +351,77 @@ def deep_start(rows: int) -> int:
     return int(rows * DEEP)
 
 
-def reads(context: Context, *, rows: int, page_size: int = PAGE_SIZE, repeats: int = READ_REPEATS):
+def reads(
+    context: Context,
+    *,
+    rows: int,
+    reference_rows: int | None = None,
+    page_size: int = PAGE_SIZE,
+    repeats: int = READ_REPEATS,
+):
     """GET the first page and a deep page (at 90%) of a program's and a course's enrollments.
 
-    Each page is fetched ``repeats`` times in a row; the round's latency is the median of them,
-    and every latency is kept (``*_all_seconds``).
+    Each page is fetched ``repeats`` times; the round's latency is the median of them, and
+    every latency is kept (``*_all_seconds``). With ``reference_rows`` (the smallest size),
+    each GET is paired with a GET of the same page of the reference program, the two in
+    alternating order, and the round's ``*_ratio`` is the median of the pairs' ratios: a slow
+    spell of the machine then slows both sides of a pair rather than one size more than the
+    other.
     """
-    endpoints = {}
+    endpoints: dict[int, dict[str, tuple[str, str]]] = {}
 
-    def urls():
+    def urls(size):
         # The read programs are made once all scenarios are built (make_read_programs).
-        program, course = context.read_programs[rows]
-        for name, url, course_key in (
-            ("program", _program_url(program), None),
-            ("course", _course_url(program, course), course),
-        ):
-            first = f"{url}?page_size={page_size}"
-            endpoints[name] = (first, _deep_cursor_url(first, program, course_key, rows))
-        return endpoints
+        if size not in endpoints:
+            program, course = context.read_programs[size]
+            endpoints[size] = {}
+            for name, url, course_key in (
+                ("program", _program_url(program), None),
+                ("course", _course_url(program, course), course),
+            ):
+                first = f"{url}?page_size={page_size}"
+                endpoints[size][name] = (first, _deep_cursor_url(first, program, course_key, size))
+        return endpoints[size]
+
+    def get(url):
+        """(seconds, queries) of one GET of a full page."""
+        with CaptureQueriesContext(connection) as queries:
+            started = time.perf_counter()
+            response = context.client.get(url)
+            seconds = time.perf_counter() - started
+        if response.status_code != 200:
+            raise RuntimeError(f"GET {url} answered {response.status_code}: {response.content[:500]!r}")
+        results = response.json()["results"]
+        if len(results) != page_size:
+            raise RuntimeError(f"GET {url} gave {len(results)} results, not {page_size}")
+        return seconds, len(queries)
+
+    paired = reference_rows is not None and reference_rows != rows
 
     def measure(round_number):
         figures = {"rows": rows}
-        for name, (first, deep) in (endpoints or urls()).items():
+        for name, (first, deep) in urls(rows).items():
+            reference = urls(reference_rows)[name] if paired else None
             for page, url in (("first", first), ("deep", deep)):
-                latencies, counts = [], []
-                for _ in range(repeats):
-                    with CaptureQueriesContext(connection) as queries:
-                        started = time.perf_counter()
-                        response = context.client.get(url)
-                        latencies.append(time.perf_counter() - started)
-                    if response.status_code != 200:
-                        raise RuntimeError(f"GET {url} answered {response.status_code}: {response.content[:500]!r}")
-                    results = response.json()["results"]
-                    if len(results) != page_size:
-                        raise RuntimeError(f"GET {url} gave {len(results)} results, not {page_size}")
-                    counts.append(len(queries))
+                latencies, counts, ratios = [], [], []
+                for repeat in range(repeats):
+                    if not paired:
+                        seconds, count = get(url)
+                    else:
+                        other_url = reference[0] if page == "first" else reference[1]
+                        if repeat % 2:
+                            (seconds, count), (other, _) = get(url), get(other_url)
+                        else:
+                            (other, _), (seconds, count) = get(other_url), get(url)
+                        ratios.append(seconds / other)
+                    latencies.append(seconds)
+                    counts.append(count)
                 figures[f"{name}_{page}_seconds"] = median(latencies)
                 figures[f"{name}_{page}_all_seconds"] = latencies
                 figures[f"{name}_{page}_queries"] = max(counts)
+                if paired:
+                    figures[f"{name}_{page}_ratio"] = median(ratios)
+                    figures[f"{name}_{page}_all_ratios"] = ratios
         return figures
 
     return measure

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from django.conf import settings
@@ -70,6 +71,11 @@ def test_runner_measures_every_scenario_once_per_round(tmp_path):
             latencies = read[f"{endpoint}_{page}_all_seconds"]
             assert len(latencies) == 3
             assert read[f"{endpoint}_{page}_seconds"] == sorted(latencies)[1]
+            # Each GET of the larger program was paired with one of the smallest's same page.
+            ratios = read[f"{endpoint}_{page}_all_ratios"]
+            assert len(ratios) == 3
+            assert read[f"{endpoint}_{page}_ratio"] == sorted(ratios)[1]
+    assert not any(key.endswith("_ratio") for key in rounds["read-200"][0])
     assert document["summary"]["put-1"]["x_per_learner"] == pytest.approx(1.0)
     assert document["summary"]["floor"]["of_floor"] == pytest.approx(1.0)
     assert {(figures["endpoint"], figures["rows"]) for figures in document["reads"]} == {
@@ -129,6 +135,40 @@ def test_ratios_compare_medians_of_the_same_run():
     assert (summaries["put-1000"]["min"], summaries["put-1000"]["max"]) == (500, 2000)
     assert summaries["put-1000"]["x_per_learner"] == 200
     assert summaries["put-1000"]["of_floor"] == 0.1
+
+
+def test_read_ratios_are_the_median_of_the_rounds_paired_ratios():
+    def round_(rows, seconds, ratio=None):
+        figures = {"rows": rows}
+        for endpoint in ("program", "course"):
+            for page in ("first", "deep"):
+                figures[f"{endpoint}_{page}_seconds"] = seconds
+                figures[f"{endpoint}_{page}_queries"] = 3
+                if ratio is not None:
+                    figures[f"{endpoint}_{page}_ratio"] = ratio
+        return figures
+
+    scenarios = [SimpleNamespace(key="read-10"), SimpleNamespace(key="read-1000")]
+    # The large size's medians are twice the small one's, but each round's paired GETs (taken
+    # side by side, the slow spells falling on both) were within 10%: the pairs decide.
+    results = {
+        "read-10": [round_(10, seconds) for seconds in (0.01, 0.01, 0.05)],
+        "read-1000": [round_(1000, seconds, ratio) for seconds, ratio in ((0.05, 1.1), (0.02, 0.9), (0.02, 1.0))],
+    }
+
+    summaries = {
+        (figures["endpoint"], figures["rows"]): figures for figures in report.reads_summary(scenarios, results)
+    }
+
+    assert summaries[("program", 10)]["first_ratio"] == 1.0
+    assert summaries[("program", 1000)]["first_ms"] == 20
+    assert summaries[("course", 1000)]["deep_ratio"] == 1.0
+    # A run saved before the pairing: the ratio of the medians.
+    for round_figures in results["read-1000"]:
+        for key in [key for key in round_figures if key.endswith("_ratio")]:
+            del round_figures[key]
+    unpaired = report.reads_summary(scenarios, results)
+    assert [figures["first_ratio"] for figures in unpaired if figures["rows"] == 1000] == [2.0, 2.0]
 
 
 def test_tables_are_restructuredtext_simple_tables():
