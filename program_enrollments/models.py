@@ -89,6 +89,9 @@ class ProgramEnrollment(TimeStampedModel):
     history = HistoricalRecords(
         excluded_fields=["external_user_key_normalized", "learner_ref"],
         history_change_reason_field=models.TextField(null=True),
+        # The author of a change is kept as it was; a database check of it would cost every history
+        # row written a lookup at commit (see migration 0021).
+        user_db_constraint=False,
     )
 
     objects = ProgramEnrollmentQuerySet.as_manager()
@@ -204,6 +207,7 @@ class ProgramCourseEnrollment(TimeStampedModel):
         history_change_reason_field=models.TextField(null=True),
         # History rows are looked up by the row's id; these indexes would only cost each write.
         no_db_index=["program_enrollment", "course_enrollment"],
+        user_db_constraint=False,
     )
 
     objects = ProgramCourseEnrollmentQuerySet.as_manager()

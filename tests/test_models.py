@@ -217,6 +217,26 @@ def test_history_keeps_status_changes(realized_pair):
     assert history == [("active", None), ("inactive", "support request")]
 
 
+def test_history_names_its_author_without_a_database_constraint(realized_pair):
+    """The author's id is kept as written (migration 0021); deleting the user through Django still clears it."""
+    _first, _second, active = realized_pair
+    author = UserFactory()
+    active.status = "inactive"
+    active._history_user = author
+    active.save()
+    for model in (ProgramEnrollment, ProgramCourseEnrollment):
+        table = model.history.model._meta.db_table
+        with connection.cursor() as cursor:
+            constraints = connection.introspection.get_constraints(cursor, table)
+        assert [
+            info for info in constraints.values() if info["foreign_key"] and "history_user_id" in info["columns"]
+        ] == []
+        assert any(info["index"] and info["columns"] == ["history_user_id"] for info in constraints.values())
+    assert active.history.latest().history_user == author
+    author.delete()
+    assert active.history.latest().history_user_id is None
+
+
 @pytest.fixture
 def waiting_and_realized(catalog):
     """A user active in the shared course through Other, and a waiting key active through Cybersecurity."""
