@@ -157,6 +157,19 @@ def test_the_page_query_is_a_range_of_ids_from_the_cursor(rows, staff, url):
     assert f"ORDER BY {quote(table)}.{quote('id')} ASC" in sql
     assert f"{quote(table)}.{quote('id')} >" in sql
     assert "OFFSET" not in sql.upper()
+    # MySQL/MariaDB are told the paging index (pagination._page_index): the table's statistics
+    # can otherwise make MariaDB walk the program's rows up to the cursor.
+    index = "pe_program_uuid_id" if url == PROGRAM else "pce_course_key_id"
+    if connection.vendor == "mysql":
+        assert f"FROM {quote(table)} FORCE INDEX ({quote(index)})" in sql
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN " + sql)
+            columns = [column[0] for column in cursor.description]
+            plans = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+        assert [plan["type"] for plan in plans if plan["table"] == table] == ["range"], plans
+        assert [plan["key"] for plan in plans if plan["table"] == table] == [index], plans
+    else:
+        assert "FORCE INDEX" not in sql
 
 
 def _sqlite_plan(sql):
