@@ -85,12 +85,24 @@ def test_batches_overlap_on_their_own_connections_and_are_reported_in_order(cata
     assert not any(thread.is_alive() for thread in threads)
 
 
-def test_all_learners_of_the_program_in_batches_on_two_workers(catalog, tmp_path, batches):
+def test_all_learners_of_a_program_move_one_batch_at_a_time(catalog, tmp_path, monkeypatch):
+    # --all takes the program's keys as stored, through the API's own reading of the program.
+    transfer = api.iter_transfer_program_enrollments
+    threads = []
+
+    def recorded(**kwargs):
+        threads.append(threading.current_thread())
+        return transfer(**kwargs)
+
+    monkeypatch.setattr(api, "iter_transfer_program_enrollments", recorded)
+    with pytest.raises(CommandError, match="--workers applies to --learners: --all moves"):
+        run(catalog, "--all", "--workers", "2")
+    assert set(active_programs(catalog).values()) == {"cybersecurity"}
     report = str(tmp_path / "report.csv")
-    run(catalog, "--all", "--workers", "2", "--batch-size", "2", "--report", report)
+    run(catalog, "--all", "--batch-size", "2", "--report", report)
     assert [row[:2] for row in read_report(report)[1:]] == [[key, "transferred"] for key in KEYS]
-    assert sorted(keys for keys, _, _ in batches.seen) == [("k0", "k1"), ("k2", "k3"), ("k4",)]
     assert set(active_programs(catalog).values()) == {"other"}
+    assert set(threads) == {threading.main_thread()}
 
 
 def test_an_interruption_lets_the_started_batches_finish_and_reports_them(catalog, tmp_path, batches):

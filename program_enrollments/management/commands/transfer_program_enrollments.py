@@ -108,8 +108,8 @@ class Command(BaseCommand):
             "--workers",
             type=int,
             metavar="N",
-            help="batches written at once, each in its own transaction on its own database connection "
-            "(default 2 on PostgreSQL, 1 on other databases; SQLite takes only 1)",
+            help="batches of a --learners file written at once, each in its own transaction on its own "
+            "database connection (default 2 on PostgreSQL, 1 on other databases; SQLite takes only 1)",
         )
 
     def handle(
@@ -131,7 +131,7 @@ class Command(BaseCommand):
         started = time.monotonic()
         if batch_size is not None and batch_size < 1:
             raise CommandError(f"--batch-size must be at least 1, not {batch_size}.")
-        workers = _workers(workers)
+        workers = _workers(workers, all_learners=all_learners)
         batch_size = batch_size or max(1, DEFAULT_LEARNERS_IN_FLIGHT // workers)
         transfer = partial(
             api.iter_transfer_program_enrollments,
@@ -156,11 +156,14 @@ class Command(BaseCommand):
             if report is not None and Path(report).resolve() == path.resolve():
                 raise CommandError("--report must not overwrite the --learners file.")
             keys = (student_key for _, student_key in _student_keys(path))
+            # One API call per batch keeps memory bounded: the API holds the keys of a call in a list.
+            batches = (partial(_transfer_batch, transfer, batch) for batch in _chunks(keys, batch_size))
         else:
             total = api.fetch_program_enrollments(program_uuids=[from_program]).exclude(external_user_key=None).count()
-            keys = _program_student_keys(from_program, batch_size)
-        # One API call per batch keeps memory bounded: the API holds the keys of a call in a list.
-        batches = (partial(_transfer_batch, transfer, batch) for batch in _chunks(keys, batch_size))
+            # The API reads the program's learners and commits one chunk of batch_size at a time,
+            # taking their keys as stored (a key adopted from the built-in app may be one that a
+            # request could not give today).
+            batches = (partial(_given, outcomes) for outcomes in _chunks(transfer(student_keys=None), batch_size))
 
         counts, failures = self._run(batches, workers=workers, total=total, report=report, dry_run=dry_run)
         self.stdout.write(_summary(counts, time.monotonic() - started, dry_run=dry_run))
@@ -254,14 +257,20 @@ class Command(BaseCommand):
         return counts, failures
 
 
-def _workers(requested: int | None) -> int:
+def _workers(requested: int | None, *, all_learners: bool = False) -> int:
     """The number of batches to write at once: ``--workers``, or the default for the database.
 
     Raises:
-        CommandError: not a positive number, or more than one on SQLite.
+        CommandError: not a positive number, more than one with ``--all`` or on SQLite.
     """
     if requested is not None and requested < 1:
         raise CommandError(f"--workers must be at least 1, not {requested}.")
+    if all_learners:
+        if requested is not None and requested > 1:
+            raise CommandError(
+                "--workers applies to --learners: --all moves the program's learners one batch at a time."
+            )
+        return 1
     if connection.vendor == "sqlite":
         if requested is not None and requested > 1:
             raise CommandError("--workers: SQLite takes one writer at a time; leave --workers out or give 1.")
@@ -347,21 +356,8 @@ def _transfer_batch(transfer: Callable[..., Iterator[TransferOutcome]], keys: li
     return list(transfer(student_keys=keys))
 
 
-def _program_student_keys(program_uuid: UUID | str, batch_size: int) -> Iterator[str]:
-    """Every student key of the program's learners, in enrollment order, read a batch at a time."""
-    last_id = 0
-    while True:
-        rows = list(
-            api.fetch_program_enrollments(program_uuids=[program_uuid])
-            .filter(id__gt=last_id)
-            .exclude(external_user_key=None)
-            .order_by("id")
-            .values_list("id", "external_user_key")[:batch_size]
-        )
-        if not rows:
-            return
-        last_id = rows[-1][0]
-        yield from (student_key for _, student_key in rows)
+def _given(outcomes: list[TransferOutcome]) -> list[TransferOutcome]:
+    return outcomes
 
 
 def _check_learners_file(path: Path) -> int:
