@@ -75,6 +75,23 @@ def support_user(db):
     return user
 
 
+def _navigate(browser, action):
+    """Do ``action`` (a click or a submit that loads a page) and wait until the new page has loaded.
+
+    Selenium's click returns once the event is dispatched, before the browser leaves the page:
+    reading the page right after it may read the old one.
+    """
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    old = browser.find_element(By.TAG_NAME, "html")
+    action()
+    wait = WebDriverWait(browser, 30)
+    wait.until(expected_conditions.staleness_of(old))
+    wait.until(lambda driver: driver.execute_script("return document.readyState") == "complete")
+
+
 def _fits_the_window(browser):
     """Whether the page fits laptop screens 1366 and 1400 pixels wide: no horizontal scroll bar, on the page or
     on a list's table. The window is left 1400 pixels wide, the screenshots' width."""
@@ -115,7 +132,7 @@ def test_support_workflow_transfers_a_learner(live_server, browser, support_user
     browser.get(f"{live_server.url}/admin/login/")
     browser.find_element(By.NAME, "username").send_keys("support")
     browser.find_element(By.NAME, "password").send_keys("support-password")
-    browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+    _navigate(browser, browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click)
     assert "Site administration" in browser.page_source
     assert (
         browser.find_element(By.LINK_TEXT, "Learner page")
@@ -125,11 +142,11 @@ def test_support_workflow_transfers_a_learner(live_server, browser, support_user
     shot("1-home")
 
     # Search the learner by student key (any case): programs by title, the list fits a laptop screen.
-    browser.find_element(By.CSS_SELECTOR, "#content-main tr.model-programenrollment th a").click()
+    _navigate(browser, browser.find_element(By.CSS_SELECTOR, "#content-main tr.model-programenrollment th a").click)
     assert "Online Master of Science in Cybersecurity" in browser.find_element(By.ID, "changelist-filter").text
     search = browser.find_element(By.ID, "searchbar")
     search.send_keys("gt-7001")
-    search.submit()
+    _navigate(browser, search.submit)
     rows = browser.find_elements(By.CSS_SELECTOR, "#result_list tbody tr")
     assert len(rows) == 1 and "GT-7001" in rows[0].text
     assert "Online Master of Science" in rows[0].text and "GTx" in rows[0].text
@@ -138,7 +155,7 @@ def test_support_workflow_transfers_a_learner(live_server, browser, support_user
     shot("2-search")
 
     # The learner page: which program holds the active slot.
-    rows[0].find_element(By.LINK_TEXT, "learner page").click()
+    _navigate(browser, rows[0].find_element(By.LINK_TEXT, "learner page").click)
     assert "Learner grace" in browser.find_element(By.ID, "learner-heading").text
     slots = browser.find_element(By.ID, "active-slots").text
     assert c.SHARED_COURSE in slots and "Online Master of Science in Cybersecurity (GTx)" in slots
@@ -146,10 +163,10 @@ def test_support_workflow_transfers_a_learner(live_server, browser, support_user
     shot("3-learner-page")
 
     # Transfer with the admin action: the target program and its curriculum are picked from lists.
-    browser.back()
+    _navigate(browser, browser.back)
     browser.find_element(By.CSS_SELECTOR, "#result_list tbody tr input.action-select").click()
     Select(browser.find_element(By.NAME, "action")).select_by_value("transfer_to_another_program")
-    browser.find_element(By.CSS_SELECTOR, "button[name=index], .actions button").click()
+    _navigate(browser, browser.find_element(By.CSS_SELECTOR, "button[name=index], .actions button").click)
     assert "Online Master of Science in Cybersecurity" in browser.find_element(By.ID, "transfer-source").text
     target = Select(browser.find_element(By.NAME, "to_program_uuid"))
     offered = [option.text for option in target.options]
@@ -163,7 +180,7 @@ def test_support_workflow_transfers_a_learner(live_server, browser, support_user
     Select(browser.find_element(By.NAME, "source_status")).select_by_value("canceled")
     assert _fits_the_window(browser)
     shot("4-transfer-form")
-    browser.find_element(By.CSS_SELECTOR, "#transfer-form input[type=submit]").click()
+    _navigate(browser, browser.find_element(By.CSS_SELECTOR, "#transfer-form input[type=submit]").click)
     results = browser.find_element(By.ID, "transfer-results").text
     assert "GT-7001" in results and "transferred" in results
     assert "Other Master Program" in browser.find_element(By.ID, "transfer-programs").text
