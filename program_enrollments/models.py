@@ -39,6 +39,11 @@ from program_enrollments.fields import (
     ProgramLearnerRefField,
 )
 
+# The indexes the REST API's pages read, a range in id order from the cursor (migration 0018);
+# rest_api/v1/pagination.py names them to MySQL/MariaDB.
+PE_PAGE_INDEX = "pe_program_uuid_id"
+PCE_PAGE_INDEX = "pce_course_key_id"
+
 
 class ProgramEnrollmentQuerySet(models.QuerySet):
     """Vocabulary for selecting program enrollments."""
@@ -100,7 +105,7 @@ class ProgramEnrollment(TimeStampedModel):
         indexes = [
             models.Index(fields=["learner_ref"], name="pe_learner_ref"),
             # The REST API's pages of a program: a range of this index, in id order (migration 0018).
-            models.Index(fields=["program_uuid", "id"], name="pe_program_uuid_id"),
+            models.Index(fields=["program_uuid", "id"], name=PE_PAGE_INDEX),
         ]
         constraints = [
             # The folded key first: its index also finds a student key across programs (the
@@ -214,7 +219,7 @@ class ProgramCourseEnrollment(TimeStampedModel):
 
     class Meta:
         # The REST API's pages of a course run: a range of this index, in id order (migration 0018).
-        indexes = [models.Index(fields=["course_key", "id"], name="pce_course_key_id")]
+        indexes = [models.Index(fields=["course_key", "id"], name=PCE_PAGE_INDEX)]
         constraints = [
             models.UniqueConstraint(
                 fields=["program_enrollment", "course_key"],

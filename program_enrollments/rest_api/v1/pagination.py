@@ -7,11 +7,11 @@ from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination
 
 from program_enrollments import conf
-from program_enrollments.models import ProgramCourseEnrollment, ProgramEnrollment
+from program_enrollments.models import PCE_PAGE_INDEX, PE_PAGE_INDEX, ProgramCourseEnrollment, ProgramEnrollment
 
 # The index a page of each model reads: (the page's filter, id), so that a page starts from
 # the cursor's position in it (docs/scale.rst).
-PAGE_INDEXES = {ProgramEnrollment: "pe_program_uuid_id", ProgramCourseEnrollment: "pce_course_key_id"}
+PAGE_INDEXES = {ProgramEnrollment: PE_PAGE_INDEX, ProgramCourseEnrollment: PCE_PAGE_INDEX}
 
 
 class EnrollmentCursorPagination(CursorPagination):
