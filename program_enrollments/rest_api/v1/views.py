@@ -7,6 +7,7 @@ from functools import cached_property
 
 from django.core.exceptions import RequestDataTooBig
 from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connection, connections, transaction
+from django.template.response import SimpleTemplateResponse
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
@@ -145,6 +146,16 @@ def _describe(errors) -> str:
     return "; ".join(parts)
 
 
+def _page_rows(row, page) -> list[dict]:
+    """A page's rows, made by the serializer ``row`` one instance at a time (as ``many=True`` does).
+
+    A DRF serializer and its fields refer to each other; given the page, a list serializer and its
+    child would keep its instances in that cycle, for the garbage collector's next full pass to
+    find. Made this way, nothing keeps them once the rows are made.
+    """
+    return [row.to_representation(instance) for instance in page]
+
+
 class _APIView(APIView):
     """The v1 views' base: a lost database is answered with a JSON 503."""
 
@@ -157,6 +168,21 @@ class _APIView(APIView):
             _drop_lost_connection()
             return _database_unavailable()
         return super().handle_exception(exc)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if isinstance(response, SimpleTemplateResponse):
+            response.add_post_render_callback(self._release_response)
+        return response
+
+    def _release_response(self, response):
+        # Rendering links the response to itself (its renderer context names it, and the view),
+        # and DRF keeps it on the view too (``self.response``). Once the body is rendered neither
+        # link is needed: without them the response is in no reference cycle, so its data (a page
+        # of 1000 enrollments and the instances it was read from) is freed as soon as the server
+        # is done with it, not left to the collector's next full pass (docs/benchmarks.rst).
+        response.renderer_context = None
+        self.__dict__.pop("response", None)
 
 
 def _atomic_requests() -> bool:
@@ -349,7 +375,7 @@ class ProgramEnrollmentsView(_ProgramView):
         queryset = api.fetch_program_enrollments(program_uuids=[self._program.uuid]).select_related("user")
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(queryset, request, view=self)
-        return paginator.get_paginated_response(shapes.ProgramEnrollmentRowSerializer(page, many=True).data)
+        return paginator.get_paginated_response(_page_rows(shapes.ProgramEnrollmentRowSerializer(), page))
 
     @extend_schema(
         summary="Enroll learners (create only)",
@@ -426,7 +452,7 @@ class ProgramCourseEnrollmentsView(_ProgramCourseView):
         page = paginator.paginate_queryset(queryset, request, view=self)
         roles = api.fetch_course_staff_roles(page)
         return paginator.get_paginated_response(
-            shapes.CourseEnrollmentRowSerializer(page, many=True, context={"course_staff": roles}).data
+            _page_rows(shapes.CourseEnrollmentRowSerializer(context={"course_staff": roles}), page)
         )
 
     @extend_schema(
