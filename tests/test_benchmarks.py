@@ -3,10 +3,12 @@
 No timing is asserted: the figures of a run are only compared with each other (docs/benchmarks.rst).
 """
 
+import gc
 import json
 import os
 import subprocess
 import sys
+import weakref
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -120,6 +122,32 @@ def test_generated_learners_carry_the_apps_identities(catalog):
     assert courses.count() == 12
     assert all(row.is_active and row.learner_ref == row.program_enrollment.learner_ref for row in courses)
     assert not ProgramCourseEnrollment.objects.filter(program_enrollment__user__isnull=False).exists()
+
+
+def test_the_clock_starts_with_the_garbage_of_earlier_requests_collected():
+    from django.test import Client
+
+    from benchmarks import scenarios
+
+    class Held:
+        pass
+
+    response = Client().get("/no-such-page/")  # the test client links each response to itself
+    held = Held()
+    response.held = held
+    watched = weakref.ref(held)
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        del response, held
+        assert watched() is not None  # only a collection frees a cycle
+
+        scenarios.start_clock()
+
+        assert watched() is None
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def test_ratios_compare_medians_of_the_same_run():
