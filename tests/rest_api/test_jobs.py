@@ -129,6 +129,34 @@ def test_bad_uploads_get_a_400_and_no_job(catalog, gtx_writer, body, content_typ
     assert not Job.objects.exists() and not ProgramEnrollment.objects.exists()
 
 
+def test_a_job_upload_is_validated_as_a_synchronous_write_is(catalog, gtx_writer, monkeypatch):
+    """In one pass (no serializer per item) when every item is well formed; the same 400 otherwise."""
+    from program_enrollments.rest_api.v1 import serializers as shapes
+
+    course = f"{BASE}/programs/{catalog.CYBERSECURITY}/courses/{catalog.SHARED_COURSE}/enrollments/"
+    malformed = [{"student_key": "v1", "status": "active"}, {"student_key": " ", "status": "active", "course_staff": 2}]
+    synchronous, job = gtx_writer.put(course, malformed), gtx_writer.put(f"{course}jobs/", malformed)
+    assert synchronous.status_code == job.status_code == 400
+    assert job.json() == synchronous.json()
+    assert not Job.objects.exists()
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a well-formed upload went through the item serializer")
+
+    monkeypatch.setattr(shapes.CourseEnrollmentItemSerializer, "__init__", refuse)
+    enroll(catalog.CYBERSECURITY, ["v1", "v2"])
+    as_json = gtx_writer.put(f"{course}jobs/", [{"student_key": "v1", "status": "active", "course_staff": True}])
+    as_csv = gtx_writer.client.put(
+        f"{course}jobs/",
+        "student_key,status,course_staff\nv2,inactive,no\n",
+        content_type="text/csv",
+        **gtx_writer.headers,
+    )
+    assert (as_json.status_code, as_csv.status_code) == (202, 202), (as_json.content, as_csv.content)
+    assert _results(gtx_writer, as_json.json())[1:] == [["v1", "active", ""]]
+    assert _results(gtx_writer, as_csv.json())[1:] == [["v2", "inactive", ""]]
+
+
 def test_idempotency_key_returns_the_same_job(catalog, gtx_writer):
     url = f"{BASE}/programs/{catalog.CYBERSECURITY}/enrollments/jobs/"
     first = gtx_writer.post(url, _items(catalog, ["i1"]), HTTP_IDEMPOTENCY_KEY="batch-7")

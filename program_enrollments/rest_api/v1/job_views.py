@@ -31,7 +31,7 @@ from program_enrollments.models import Job
 from program_enrollments.rest_api.v1 import serializers as shapes
 from program_enrollments.rest_api.v1.permissions import may_act_on
 from program_enrollments.rest_api.v1.schema import extend_schema
-from program_enrollments.rest_api.v1.views import ERROR, _describe, _error, _ProgramCourseView, _ProgramView
+from program_enrollments.rest_api.v1.views import ERROR, _error, _ProgramCourseView, _ProgramView, validated_items
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 
@@ -161,20 +161,7 @@ class _JobSubmitView:
                 "The request body must be a JSON list of objects, or CSV (text/csv, or a multipart file field "
                 f"named {CSV_FILE_FIELD!r}).",
             )
-        not_objects = [index for index, item in enumerate(body) if not isinstance(item, dict)]
-        if not_objects:
-            return None, _error(
-                status.HTTP_400_BAD_REQUEST,
-                "Every item must be a JSON object; not objects: " + ", ".join(f"item {i}" for i in not_objects) + ".",
-            )
-        serializer = item_serializer(data=body, many=True, **serializer_kwargs)
-        if not serializer.is_valid():
-            return None, _error(
-                status.HTTP_400_BAD_REQUEST,
-                f"Invalid request body: {_describe(serializer.errors)}",
-                errors=serializer.errors,
-            )
-        return serializer.validated_data, None
+        return validated_items(body, item_serializer, **serializer_kwargs)
 
     def handle_job_exception(self, exc):
         if isinstance(exc, jobs.IdempotencyKeyReused):

@@ -146,6 +146,24 @@ def _describe(errors) -> str:
     return "; ".join(parts)
 
 
+def validated_items(body: list, item_serializer, **serializer_kwargs):
+    """The validated items of a write's body (a list), or None and an error Response (400).
+
+    One pass over the items; the item serializer itself only for a body with a malformed item,
+    so that its errors name the items and fields (``serializers.validate_items``).
+    """
+    not_objects = [index for index, item in enumerate(body) if not isinstance(item, dict)]
+    if not_objects:
+        return None, _error(
+            status.HTTP_400_BAD_REQUEST,
+            "Every item must be a JSON object; not objects: " + ", ".join(f"item {i}" for i in not_objects) + ".",
+        )
+    items, errors = shapes.validate_items(body, item_serializer, **serializer_kwargs)
+    if items is None:
+        return None, _error(status.HTTP_400_BAD_REQUEST, f"Invalid request body: {_describe(errors)}", errors=errors)
+    return items, None
+
+
 def _page_rows(row, page) -> list[dict]:
     """A page's rows, made by the serializer ``row`` one instance at a time (as ``many=True`` does).
 
@@ -283,19 +301,7 @@ class _ProgramView(_APIView):
                 f"{len(body)} enrollments were sent; at most {limit} are accepted per request. Send larger "
                 "uploads to the same path followed by jobs/ to run them as a background job.",
             )
-        not_objects = [index for index, item in enumerate(body) if not isinstance(item, dict)]
-        if not_objects:
-            return None, _error(
-                status.HTTP_400_BAD_REQUEST,
-                "Every item must be a JSON object; not objects: " + ", ".join(f"item {i}" for i in not_objects) + ".",
-            )
-        # One pass over the items; the serializer itself only for a body with a malformed item.
-        items, errors = shapes.validate_items(body, item_serializer, **serializer_kwargs)
-        if items is None:
-            return None, _error(
-                status.HTTP_400_BAD_REQUEST, f"Invalid request body: {_describe(errors)}", errors=errors
-            )
-        return items, None
+        return validated_items(body, item_serializer, **serializer_kwargs)
 
 
 class _NotFound(Exception):
