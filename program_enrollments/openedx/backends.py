@@ -378,9 +378,8 @@ class OpenEdxLMSBackend(LMSBackend):
         slugs = {provider.slug.casefold(): provider for provider in providers}
         wanted = {f"{provider.slug}:{key}".lower() for provider in providers for key in folded | set(keys)}
         rows = (
-            UserSocialAuth.objects.annotate(uid_lower=Lower("uid"))
-            .filter(provider__in={provider.backend_name for provider in providers})
-            .filter(Q(uid_lower__in=wanted) | Q(user_id__in=users))
+            UserSocialAuth.objects.filter(provider__in={provider.backend_name for provider in providers})
+            .filter(_uids_ignoring_case(wanted) | Q(user_id__in=users))
             .order_by("id")
             .values_list("provider", "uid", "user_id")
         )
@@ -395,6 +394,27 @@ class OpenEdxLMSBackend(LMSBackend):
                     SSOIdentityData(organization_key=organization_key, student_key=remote_id, user_id=user_id, uid=uid)
                 )
         return identities
+
+
+def _uids_ignoring_case(lowered: set[str]):
+    """``UserSocialAuth`` rows whose uid is one of ``lowered`` (lower-cased), ignoring case.
+
+    On MySQL/MariaDB, the LMS's database, the uid column compares by its collation, which
+    ignores case in an Open edX installation (``utf8mb4_unicode_ci``, as Tutor sets it, as
+    the platform's own ``uid__iexact`` lookups rely on); an ``IN`` then reads the
+    ``(provider, uid)`` unique index. ``lower(uid)`` would read every identity of the
+    provider: in an LMS with many SAML learners, the whole table on every write of new
+    program enrollments. Elsewhere (the harness's PostgreSQL and SQLite, whose comparisons
+    are case-sensitive) both sides are lower-cased.
+    """
+    from django.db import connections
+    from django.db.models import Q
+    from django.db.models.lookups import In
+    from social_django.models import UserSocialAuth
+
+    if connections[UserSocialAuth.objects.db].vendor == "mysql":
+        return Q(uid__in=lowered)
+    return Q(In(Lower("uid"), list(lowered)))
 
 
 def organization_providers(organization_key: str) -> list:
@@ -423,14 +443,14 @@ def saml_user_ids(providers: Iterable, student_keys: Iterable[str]) -> dict[str,
     folded = {normalize_student_key(key) for key in student_keys}
     if not providers or not folded:
         return {}
-    # lower() on both sides finds the candidates in the database; casefold(), the app's
-    # comparison, decides in Python (it also drops lower()-only matches such as 'ß' vs 'ss').
+    # The database finds the candidates ignoring case (_uids_ignoring_case); casefold(), the
+    # app's comparison, decides in Python (it also drops matches such as 'ß' vs 'ss').
     wanted = {f"{provider.slug}:{key}".lower() for provider in providers for key in folded}
     wanted |= {f"{provider.slug}:{key}".lower() for provider in providers for key in student_keys}
     slugs = {provider.slug.casefold(): provider for provider in providers}
     rows = (
-        UserSocialAuth.objects.annotate(uid_lower=Lower("uid"))
-        .filter(provider__in={provider.backend_name for provider in providers}, uid_lower__in=wanted)
+        UserSocialAuth.objects.filter(provider__in={provider.backend_name for provider in providers})
+        .filter(_uids_ignoring_case(wanted))
         .order_by("id")
         .values_list("provider", "uid", "user_id")
     )

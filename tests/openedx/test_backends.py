@@ -359,6 +359,45 @@ def test_resolve_users_keeps_the_first_identity_when_two_users_claim_a_key(caplo
     assert "several users" in caplog.text
 
 
+def test_saml_lookups_read_the_uid_index_on_mysql(vendor):
+    """On the LMS's database a key's identity is found through the (provider, uid) index, ignoring case.
+
+    ``lower(uid)`` would read every SAML identity of the LMS for each write of new program
+    enrollments; an ``IN`` under the column's case-insensitive collation reads the index range.
+    """
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from social_django.models import UserSocialAuth
+
+    if vendor != "mysql":
+        pytest.skip(f"{vendor} compares uids case-sensitively: the lookup lower-cases both sides there")
+    gtx = lms.organization("GTx")
+    lms.saml_provider("gtx", gtx)
+    many, learner = lms.user(), lms.user()
+    UserSocialAuth.objects.bulk_create(
+        UserSocialAuth(user=many, provider="tpa-saml", uid=f"gtx:learner-{number}", extra_data={})
+        for number in range(3000)
+    )
+    lms.social_auth(learner, "gtx:Erin-Key")
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE TABLE {UserSocialAuth._meta.db_table}")
+        cursor.fetchall()
+    backend = OpenEdxLMSBackend()
+
+    with CaptureQueriesContext(connection) as queries:
+        found = backend.resolve_users("GTx", ["erin-KEY", "LEARNER-7"])
+    identities = backend.get_sso_identities("GTx", student_keys=["ERIN-key"])
+
+    assert found == {"erin-key": learner.id, "learner-7": many.id}
+    assert [(identity.student_key, identity.user_id) for identity in identities] == [("Erin-Key", learner.id)]
+    (lookup,) = [query["sql"] for query in queries.captured_queries if UserSocialAuth._meta.db_table in query["sql"]]
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN {lookup}")
+        columns = [column[0] for column in cursor.description]
+        (plan,) = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+    assert plan["type"] == "range" and int(plan["rows"]) < 10, plan
+
+
 # --- catalog ------------------------------------------------------------------------------------
 
 
