@@ -10,7 +10,6 @@ realized learner, and the pending grant for a waiting one, never a stored flag.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 
 from opaque_keys.edx.keys import CourseKey
@@ -84,15 +83,14 @@ def roles(rows: Iterable[ProgramCourseEnrollment]) -> dict[int, bool]:
     Rows need ``program_enrollment`` loaded. One backend call per course run, one query for the waiting.
     """
     rows = list(rows)
-    users: dict[str, tuple[CourseKey, set[int]]] = defaultdict(lambda: (None, set()))
+    users: dict[str, tuple[CourseKey, set[int]]] = {}
     waiting = []
     for row in rows:
         user_id = row.program_enrollment.user_id
         if user_id is None:
             waiting.append(row)
         else:
-            key = str(row.course_key)
-            users[key] = (row.course_key, users[key][1] | {user_id})
+            users.setdefault(str(row.course_key), (row.course_key, set()))[1].add(user_id)
     backend = lms_backend()
     staff = {course: backend.course_staff_user_ids(key, user_ids) for course, (key, user_ids) in users.items()}
     assigned = (

@@ -181,6 +181,10 @@ class TransferSerializer(serializers.Serializer):
 
 
 class ProgramEnrollmentRowSerializer(serializers.Serializer):
+    # The columns a page reads for its rows (``QuerySet.only``): the user's password, the
+    # timestamps and the identity columns are not parsed a thousand times a page.
+    READS = ("external_user_key", "status", "curriculum_uuid", "user", "user__username", "user__email")
+
     student_key = serializers.CharField(source="external_user_key", allow_null=True)
     status = serializers.CharField()
     account_exists = serializers.SerializerMethodField()
@@ -199,6 +203,17 @@ class ProgramEnrollmentRowSerializer(serializers.Serializer):
 
 
 class CourseEnrollmentRowSerializer(serializers.Serializer):
+    # The columns a page reads for its rows and their course staff roles (``QuerySet.only``).
+    READS = (
+        "status",
+        "course_key",
+        "course_staff",
+        "program_enrollment",
+        "program_enrollment__external_user_key",
+        "program_enrollment__curriculum_uuid",
+        "program_enrollment__user",
+    )
+
     student_key = serializers.CharField(source="program_enrollment.external_user_key", allow_null=True)
     status = serializers.CharField()
     account_exists = serializers.SerializerMethodField()

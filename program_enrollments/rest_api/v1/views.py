@@ -378,7 +378,11 @@ class ProgramEnrollmentsView(_ProgramView):
     )
     @replica_reads()
     def get(self, request, program_uuid):
-        queryset = api.fetch_program_enrollments(program_uuids=[self._program.uuid]).select_related("user")
+        queryset = (
+            api.fetch_program_enrollments(program_uuids=[self._program.uuid])
+            .select_related("user")
+            .only(*shapes.ProgramEnrollmentRowSerializer.READS)
+        )
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(queryset, request, view=self)
         return paginator.get_paginated_response(_page_rows(shapes.ProgramEnrollmentRowSerializer(), page))
@@ -453,7 +457,7 @@ class ProgramCourseEnrollmentsView(_ProgramCourseView):
     def get(self, request, program_uuid, course_key):
         queryset = api.fetch_program_course_enrollments(
             program_uuids=[self._program.uuid], course_keys=[self.course_key]
-        )
+        ).only(*shapes.CourseEnrollmentRowSerializer.READS)
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(queryset, request, view=self)
         roles = api.fetch_course_staff_roles(page)
