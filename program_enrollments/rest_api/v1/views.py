@@ -198,7 +198,7 @@ class _APIView(APIView):
         # and DRF keeps it on the view too (``self.response``). Once the body is rendered neither
         # link is needed: without them the response is in no reference cycle, so its data (a page
         # of 1000 enrollments and the instances it was read from) is freed as soon as the server
-        # is done with it, not left to the collector's next full pass (docs/benchmarks.rst).
+        # is done with it, not left to the collector's next full pass (docs/scale.rst).
         response.renderer_context = None
         self.__dict__.pop("response", None)
 
