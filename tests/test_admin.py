@@ -45,6 +45,18 @@ def test_course_rows_search_and_filter(learners, support):
     assert ">W-1<" not in page.text
 
 
+@pytest.mark.parametrize("url", [PE_ADMIN, PCE_ADMIN])
+def test_a_filtered_list_counts_its_rows_once_not_the_whole_table(learners, support, url):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        page = support.get(url, {"status__exact": "active"})
+    assert page.status_code == 200
+    counts = [query["sql"] for query in queries.captured_queries if "COUNT(" in query["sql"].upper()]
+    assert len(counts) == 1 and "WHERE" in counts[0], counts
+
+
 def test_learner_page_shows_which_program_holds_the_slot(learners, support):
     page = support.get(f"{PE_ADMIN}learner/", {"student_key": "r-1"})
     assert page.status_code == 200
