@@ -39,6 +39,46 @@ def test_search_by_username_or_email(learners, support, term):
     assert page.text.count(">R-1<") == 2 and ">W-1<" not in page.text
 
 
+SEARCHES = ["w-1", "Ｗ-1", " r-1 ", "alice", "ALICE@EXAMPLE", "example.org", c.SHARED_COURSE.upper(), "nobody", '"r-1"']
+
+
+def _found(support, url, term):
+    page = support.get(url, {"q": term})
+    assert page.status_code == 200
+    return sorted(page.context["cl"].result_list.values_list("pk", flat=True))
+
+
+@pytest.mark.parametrize("url", [PE_ADMIN, PCE_ADMIN])
+def test_a_one_word_search_goes_through_indexes_and_finds_what_djangos_search_finds(
+    learners, support, url, monkeypatch
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from program_enrollments import admin as enrollment_admin
+
+    by_ids = {term: _found(support, url, term) for term in SEARCHES}
+    monkeypatch.setattr(enrollment_admin, "SEARCH_IDS_LIMIT", 0)  # every search as Django makes it
+    assert by_ids == {term: _found(support, url, term) for term in SEARCHES}
+    assert by_ids["alice"] and by_ids["w-1"] and not by_ids["nobody"]
+    monkeypatch.undo()
+
+    # Only the user table is searched for a part of a name: the enrollments are found by id and key.
+    table = (ProgramEnrollment if url == PE_ADMIN else ProgramCourseEnrollment)._meta.db_table
+    with CaptureQueriesContext(connection) as queries:
+        support.get(url, {"q": "alice"})
+    reads = [query["sql"] for query in queries.captured_queries if table in query["sql"]]
+    assert reads and not [sql for sql in reads if "LIKE" in sql.upper() and "%alice%" in sql.lower()], reads
+
+
+def test_a_word_many_users_hold_is_searched_as_django_does(learners, support, monkeypatch):
+    from program_enrollments import admin as enrollment_admin
+
+    monkeypatch.setattr(enrollment_admin, "SEARCH_IDS_LIMIT", 1)
+    UserFactory(username="alice2", email="alice2@example.org")
+    assert len(_found(support, PE_ADMIN, "alice")) == 2  # R-1 in both programs, alice2 in none
+
+
 def test_course_rows_search_and_filter(learners, support):
     page = support.get(PCE_ADMIN, {"q": "r-1", "status__exact": "inactive"})
     assert page.status_code == 200 and page.text.count(c.SHARED_COURSE) >= 1
