@@ -79,17 +79,26 @@ def _navigate(browser, action):
     """Do ``action`` (a click or a submit that loads a page) and wait until the new page has loaded.
 
     Selenium's click returns once the event is dispatched, before the browser leaves the page:
-    reading the page right after it may read the old one.
+    reading the page right after it may read the old one. The page is marked with a token that
+    only it holds, and the wait ends when the window holds a loaded document without it. While the
+    old document is torn down, ChromeDriver may answer a command with an error of its own
+    ("unhandled inspector error", a stale element); the wait asks again.
     """
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions
+    import uuid
+
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    old = browser.find_element(By.TAG_NAME, "html")
+    token = uuid.uuid4().hex
+    browser.execute_script("window.programEnrollmentsPage = arguments[0];", token)
     action()
-    wait = WebDriverWait(browser, 30)
-    wait.until(expected_conditions.staleness_of(old))
-    wait.until(lambda driver: driver.execute_script("return document.readyState") == "complete")
+
+    def _new_page_loaded(driver):
+        return driver.execute_script(
+            "return window.programEnrollmentsPage !== arguments[0] && document.readyState === 'complete';", token
+        )
+
+    WebDriverWait(browser, 30, ignored_exceptions=(WebDriverException,)).until(_new_page_loaded)
 
 
 def _fits_the_window(browser):
