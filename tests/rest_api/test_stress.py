@@ -157,6 +157,7 @@ class Exchange:
     payload: object = None
     text: str = ""
     error: str = ""
+    headers: dict = field(default_factory=dict)
 
     def describe(self) -> str:
         return (
@@ -284,14 +285,20 @@ class Client:
             path = f"{BASE}/programs/{program}/courses/{self.rng.choice(COURSES_OF[program])}/enrollments/?page_size=5"
         return "read", "get", path, None
 
+    def operations(self) -> list:
+        """The operations to pick from, each as often as it is to be picked."""
+        return [self.program_write] * 5 + [self.course_write] * 7 + [self.transfer] * 3 + [self.read] * 3
+
     def run(self):
-        operations = [self.program_write] * 5 + [self.course_write] * 7 + [self.transfer] * 3 + [self.read] * 3
+        operations = self.operations()
         try:
             while (number := self.load.take()) is not None:
-                kind, method, path, body = self.rng.choice(operations)()
-                exchange = Exchange(self.number, number, kind, method.upper(), path, body)
+                kind, method, path, body, *headers = self.rng.choice(operations)()
+                exchange = Exchange(self.number, number, kind, method.upper(), path, body, headers=dict(*headers))
                 try:
-                    response = self.session.request(method, self.url + path, json=body, timeout=TIMEOUT)
+                    response = self.session.request(
+                        method, self.url + path, json=body, headers=exchange.headers, timeout=TIMEOUT
+                    )
                 except requests.RequestException as error:
                     exchange.error = repr(error)
                 else:
