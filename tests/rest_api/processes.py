@@ -19,9 +19,12 @@ import time
 from pathlib import Path
 from urllib.parse import quote
 
+import pytest
 import requests
 from django.db import connection
 from edx_rest_framework_extensions.auth.jwt.tests.utils import generate_jwt_token, generate_latest_version_payload
+
+from tests import hosts
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 TIMEOUT = 60
@@ -46,6 +49,17 @@ def redis_problem() -> str | None:
     except Exception as error:  # noqa: BLE001 - any failure means no broker to test against
         return f"no Redis broker at {redis_url()}: {error!r}"
     return None
+
+
+def skip_without_workers(capsys, what: str) -> None:
+    """Skip the test, printing why, unless Redis answers and the host is the standalone one the workers run."""
+    problem = redis_problem()
+    if problem is None and not hosts.is_standalone():
+        problem = "the workers run the standalone host; in the Open edX harness LMS the in-process tests cover jobs"
+    if problem:
+        with capsys.disabled():
+            print(f"\nSKIPPED ({what}): {problem}")
+        pytest.skip(problem)
 
 
 def child_database_url() -> str:

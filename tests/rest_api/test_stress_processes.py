@@ -34,10 +34,9 @@ from django.db import connection, connections
 
 from program_enrollments.models import Job, JobResult
 from tests import catalog as c
-from tests import hosts
 from tests.factories import SupportStaffFactory
 from tests.rest_api.invariants import ORGANIZATION_OF, table_problems
-from tests.rest_api.processes import CeleryWorker, GunicornServer, redis_problem, redis_url
+from tests.rest_api.processes import CeleryWorker, GunicornServer, redis_url, skip_without_workers
 from tests.rest_api.test_stress import (
     BASE,
     CLIENTS,
@@ -76,13 +75,7 @@ RESULTS_OF = {"job-program": "program", "job-course": "course", "job-transfer": 
 
 @pytest.fixture(autouse=True)
 def _broker_and_host(capsys):
-    problem = redis_problem()
-    if problem is None and not hosts.is_standalone():
-        problem = "the workers run the standalone host; in the Open edX harness LMS the in-process tests cover jobs"
-    if problem:
-        with capsys.disabled():
-            print(f"\nSKIPPED (stress run with real workers): {problem}")
-        pytest.skip(problem)
+    skip_without_workers(capsys, "stress run with real workers")
 
 
 @pytest.fixture
