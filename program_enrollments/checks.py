@@ -80,6 +80,21 @@ def check_chunk_size(app_configs=None, **kwargs):
 
 
 @checks.register()
+def check_stalled_job_seconds(app_configs=None, **kwargs):
+    seconds = conf.get("STALLED_JOB_SECONDS")
+    if not isinstance(seconds, int) or isinstance(seconds, bool) or seconds < 1:
+        return [
+            checks.Error(
+                f"{conf.SETTINGS_NAME}['STALLED_JOB_SECONDS'] must be a positive integer, not {seconds!r}.",
+                hint="Seconds a running job may go without committing a chunk before its task is sent again "
+                "(default 120): longer than the slowest chunk of WRITE_CHUNK_SIZE learners.",
+                id="program_enrollments.E008",
+            )
+        ]
+    return []
+
+
+@checks.register()
 def check_rest_limits(app_configs=None, **kwargs):
     errors = []
     batch = conf.get("MAX_BATCH_SIZE")

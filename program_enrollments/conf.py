@@ -35,6 +35,9 @@ DEFAULTS: dict[str, Any] = {
     # request. Off, as in Open edX's built-in app: registrar sends the program's active curriculum
     # with every write, and a curriculum revision must not silently move existing learners.
     "UPDATE_MOVES_CURRICULUM": False,
+    # Seconds without a committed chunk after which a running background job is taken as lost
+    # (its worker died): reading its status sends its task again, at most once per this period.
+    "STALLED_JOB_SECONDS": 120,
     # Page sizes of the REST reads: the default, and the most a client may ask for.
     "PAGE_SIZE": 100,
     "MAX_PAGE_SIZE": 1000,

@@ -36,6 +36,12 @@ def test_bad_chunk_size_is_reported():
     assert _ids() == {"program_enrollments.E004"}
 
 
+@pytest.mark.parametrize("seconds", [0, -5, "120", 1.5, True])
+def test_bad_stalled_job_seconds_is_reported(seconds):
+    with override_program_enrollments(STALLED_JOB_SECONDS=seconds):
+        assert _ids() == {"program_enrollments.E008"}
+
+
 @override_program_enrollments(WRITE_CHUNK_SIZE=7)
 def test_settings_are_read_at_call_time():
     assert conf.get("WRITE_CHUNK_SIZE") == 7

@@ -33,7 +33,7 @@ from functools import partial
 from uuid import UUID
 
 from django.db import IntegrityError, OperationalError, transaction
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from program_enrollments import conf
@@ -65,6 +65,11 @@ RESULT_COLUMNS = ("student_key", "status", "detail")
 # Whole attempts at a chunk whose transaction the database rolled back (a deadlock on MySQL
 # rolls back the whole transaction, not just the statement) before it is run learner by learner.
 CHUNK_ATTEMPTS = 3
+
+# The ``error`` of a queued job whose task the broker did not take: it is sent again later.
+JOB_NOT_SENT = (
+    "Not sent to the workers yet: the task broker did not answer. It is sent again when the job's status is read."
+)
 
 # The job fields a chunk reads and writes; ``learners`` (large) is read once per run.
 _PROGRESS_FIELDS = ("status", "cursor", "processed", "succeeded", "failed", "total", "kind")
@@ -318,10 +323,26 @@ def _learners(job: Job) -> list:
     return Job.objects.filter(pk=job.pk).values_list("learners", flat=True).get()
 
 
-def _enqueue(job_id) -> None:
+def _enqueue(job_id, *, was_not_sent: bool = False) -> None:
+    """Send the job's task to the workers (without a broker: run it here).
+
+    A broker that cannot be reached fails no request: the job stays queued, its ``error``
+    says it was not sent, and a read of its status sends it again (``resume_stalled_job``),
+    which clears that ``error`` (``was_not_sent``) once the broker has taken the task.
+    """
     from program_enrollments import tasks  # the tasks module imports this one
 
-    tasks.run_job.delay(str(job_id))
+    if _runs_in_process():
+        tasks.run_job.delay(str(job_id))
+        return
+    try:
+        tasks.run_job.delay(str(job_id))
+    except Exception:  # noqa: BLE001 - kombu's OperationalError, or any failure of the broker's client
+        log.exception("Job %s could not be sent to the workers; it is sent again when its status is read.", job_id)
+        Job.objects.filter(pk=job_id, status=Job.Status.QUEUED).update(error=JOB_NOT_SENT, updated=timezone.now())
+        return
+    if was_not_sent:
+        Job.objects.filter(pk=job_id, error=JOB_NOT_SENT).update(error="")
 
 
 # --- reading -----------------------------------------------------------------------------------
@@ -446,6 +467,8 @@ def _start(job_id) -> Job:
         if job.is_finished:
             return job
         changed = {"status": Job.Status.RUNNING, "attempts": job.attempts + 1}
+        if job.error == JOB_NOT_SENT:
+            changed["error"] = ""
         if job.started is None:
             changed["started"] = timezone.now()
         if job.total is None and job.parameters.get("every_learner"):
@@ -615,6 +638,42 @@ def _finish(job: Job) -> None:
 
 
 # --- upkeep ------------------------------------------------------------------------------------
+
+
+def resume_stalled_job(job: Job) -> bool:
+    """Send the task of a job again if it has lost its worker, or was never sent; True when it was sent.
+
+    A running job commits a chunk every few seconds; one with no committed chunk for
+    ``STALLED_JOB_SECONDS`` is taken as lost (its worker was killed, and a Redis broker
+    would deliver its message again only after its visibility timeout, an hour by
+    default). A queued job whose task could not be sent (the broker did not answer) is
+    sent again after the same time. The job's ``updated`` moves to now in the same
+    conditional ``UPDATE`` that claims it, so that however many callers ask at once
+    (status reads, several processes), the task is sent once per period. A job that was
+    only slow gets a second delivery, which is harmless: the chunks are serialized on the
+    job's row. Without a broker (tasks run in-process) nothing is sent: the caller's
+    request would run the job.
+    """
+    unsent = job.status == Job.Status.QUEUED and job.error == JOB_NOT_SENT
+    if not (job.status == Job.Status.RUNNING or unsent) or _runs_in_process():
+        return False
+    now = timezone.now()
+    cutoff = now - timedelta(seconds=conf.get("STALLED_JOB_SECONDS"))
+    if job.updated is not None and job.updated >= cutoff:
+        return False
+    stalled = Q(status=Job.Status.RUNNING) | Q(status=Job.Status.QUEUED, error=JOB_NOT_SENT)
+    claimed = Job.objects.filter(stalled, pk=job.pk, updated__lt=cutoff).update(updated=now)
+    if not claimed:
+        return False
+    log.warning("Job %s (%s) has made no progress since %s: its task is sent again.", job.pk, job.status, job.updated)
+    transaction.on_commit(partial(_enqueue, job.pk, was_not_sent=unsent))
+    return True
+
+
+def _runs_in_process() -> bool:
+    from program_enrollments import tasks  # the tasks module imports this one
+
+    return bool(tasks.run_job.app.conf.task_always_eager)
 
 
 def fetch_stalled_jobs(*, idle_minutes: int) -> list[UUID]:

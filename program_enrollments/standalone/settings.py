@@ -120,6 +120,8 @@ PROGRAM_ENROLLMENTS = {
         "program_enrollments.standalone.authentication.StandaloneJwtAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
+    # A running job without a committed chunk for this long has lost its worker (docs/operator_guide.rst).
+    "STALLED_JOB_SECONDS": int(os.environ.get("PROGRAM_ENROLLMENTS_STALLED_JOB_SECONDS", "120")),
 }
 
 # Celery (program_enrollments.standalone.celery): without a broker in the environment, tasks

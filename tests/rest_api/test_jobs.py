@@ -236,3 +236,118 @@ def test_unknown_program_or_course_is_a_404(catalog, gtx_writer, staff):
         f"{BASE}/programs/{catalog.CYBERSECURITY}/courses/{catalog.LONE_COURSE}/enrollments/jobs/", []
     )
     assert course.status_code == 404 and course.json()["error_code"] == "course_not_in_program"
+
+
+def _stalled_job(catalog, caller, keys, monkeypatch):
+    """A job submitted with the broker's messages captured, one chunk of two committed, then its worker gone."""
+    from program_enrollments.api import jobs
+
+    sent = []
+    monkeypatch.setattr(jobs, "_enqueue", lambda job_id, **kwargs: sent.append(job_id))
+    body = caller.put(f"{BASE}/programs/{catalog.CYBERSECURITY}/enrollments/jobs/", _items(catalog, keys)).json()
+    assert [str(job_id) for job_id in sent] == [body["id"]]
+    sent.clear()
+    with app_settings(WRITE_CHUNK_SIZE=2):
+        jobs.run_job(body["id"], max_chunks=1)
+    return body, sent
+
+
+def test_reading_the_status_of_a_job_that_lost_its_worker_sends_it_again(catalog, gtx_writer, monkeypatch):
+    """With a broker: a running job without a committed chunk for STALLED_JOB_SECONDS is sent again, once a period."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from program_enrollments.api import jobs
+
+    monkeypatch.setattr(jobs, "_runs_in_process", lambda: False)
+    keys = [f"W{i}" for i in range(5)]
+    body, sent = _stalled_job(catalog, gtx_writer, keys, monkeypatch)
+
+    def status():
+        response = gtx_writer.get(body["url"])
+        assert response.status_code == 200
+        return response.json()
+
+    assert status()["processed"] == 2 and sent == []  # it committed a chunk a moment ago
+    long_ago = timezone.now() - timedelta(seconds=121)
+    Job.objects.filter(pk=body["id"]).update(updated=long_ago)
+    assert status()["status"] == "running"
+    assert [str(job_id) for job_id in sent] == [body["id"]]
+    assert Job.objects.get(pk=body["id"]).updated > long_ago
+    assert status()["status"] == "running" and len(sent) == 1  # once a period, however often it is read
+
+    with app_settings(STALLED_JOB_SECONDS=3600):
+        Job.objects.filter(pk=body["id"]).update(updated=timezone.now() - timedelta(seconds=600))
+        status()
+        assert len(sent) == 1  # idle for less than the setting
+    jobs.run_job(body["id"])  # the delivery that was sent runs it to its end
+    Job.objects.filter(pk=body["id"]).update(updated=long_ago)
+    assert status()["status"] == "succeeded" and len(sent) == 1  # a finished job is never sent
+    assert ProgramEnrollment.objects.filter(external_user_key__in=keys).count() == 5
+
+    queued = gtx_writer.put(f"{BASE}/programs/{catalog.CYBERSECURITY}/enrollments/jobs/", _items(catalog, ["Q1"]))
+    sent.clear()
+    Job.objects.filter(pk=queued.json()["id"]).update(updated=long_ago)
+    assert gtx_writer.get(queued.json()["url"]).json()["status"] == "queued"
+    assert sent == []  # its message waits in the queue (resume_stalled_jobs covers a lost one)
+
+
+def test_without_a_broker_reading_a_stalled_job_runs_nothing_in_the_request(catalog, gtx_writer, monkeypatch):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from program_enrollments.api import jobs
+
+    assert jobs._runs_in_process()  # the test settings have no broker
+    body, sent = _stalled_job(catalog, gtx_writer, ["N1", "N2", "N3"], monkeypatch)
+    Job.objects.filter(pk=body["id"]).update(updated=timezone.now() - timedelta(hours=1))
+    response = gtx_writer.get(body["url"])
+    assert (response.json()["status"], response.json()["processed"]) == ("running", 2)
+    assert sent == []
+
+
+def test_a_broker_that_does_not_answer_fails_no_submission_and_the_job_is_sent_when_read(
+    catalog, gtx_writer, monkeypatch
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from kombu.exceptions import OperationalError
+
+    from program_enrollments import tasks
+    from program_enrollments.api import jobs
+
+    monkeypatch.setattr(jobs, "_runs_in_process", lambda: False)
+    sent = []
+
+    def broker_down(job_id):
+        sent.append("refused")
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(tasks.run_job, "delay", broker_down)
+    response = gtx_writer.put(
+        f"{BASE}/programs/{catalog.CYBERSECURITY}/enrollments/jobs/", _items(catalog, ["D1", "D2"])
+    )
+    assert response.status_code == 202
+    body = response.json()
+    assert (body["status"], body["error"]) == ("queued", jobs.JOB_NOT_SENT)
+
+    assert gtx_writer.get(body["url"]).json()["error"] == jobs.JOB_NOT_SENT
+    assert sent == ["refused"]  # not tried again within the period
+    Job.objects.filter(pk=body["id"]).update(updated=timezone.now() - timedelta(seconds=121))
+    status = gtx_writer.get(body["url"])  # the broker still down: tried once, answered as before
+    assert status.status_code == 200 and status.json()["error"] == jobs.JOB_NOT_SENT
+    assert sent == ["refused", "refused"]
+    sent.clear()
+
+    monkeypatch.setattr(tasks.run_job, "delay", sent.append)  # the broker is back
+    Job.objects.filter(pk=body["id"]).update(updated=timezone.now() - timedelta(seconds=121))
+    assert gtx_writer.get(body["url"]).json()["error"] == ""  # sent: the error is gone
+    assert sent == [body["id"]]
+    Job.objects.filter(pk=body["id"]).update(updated=timezone.now() - timedelta(seconds=121))
+    gtx_writer.get(body["url"])
+    assert sent == [body["id"]]  # a queued job whose task was sent waits in the queue: not sent again
+    job = jobs.run_job(body["id"])
+    assert (job.status, job.processed, job.error) == ("succeeded", 2, "")

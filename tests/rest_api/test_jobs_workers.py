@@ -21,10 +21,9 @@ from django.db import connection
 
 from program_enrollments.models import Job, JobResult, ProgramCourseEnrollment, ProgramEnrollment
 from tests import catalog as c
-from tests import hosts
 from tests.api.helpers import enroll, enroll_course
 from tests.factories import SupportStaffFactory
-from tests.rest_api.processes import CeleryWorker, GunicornServer, redis_problem, redis_url
+from tests.rest_api.processes import CeleryWorker, GunicornServer, redis_url, skip_without_workers
 
 pytestmark = [
     pytest.mark.faults,
@@ -43,13 +42,7 @@ JOB_TIMEOUT = 180
 
 @pytest.fixture(autouse=True)
 def _broker_and_host(capsys):
-    problem = redis_problem()
-    if problem is None and not hosts.is_standalone():
-        problem = "the workers run the standalone host; in the Open edX harness LMS the in-process tests cover jobs"
-    if problem:
-        with capsys.disabled():
-            print(f"\nSKIPPED (jobs with real workers): {problem}")
-        pytest.skip(problem)
+    skip_without_workers(capsys, "jobs with real workers")
 
 
 @pytest.fixture
@@ -197,3 +190,114 @@ def test_message_delivered_again_while_its_job_runs_never_writes_twice(catalog, 
     )
     assert not server.errors(), server.errors()
     print(f"\nJob delivered again while running: {job.attempts} deliveries, 200 learners transferred once each")
+
+
+def test_a_job_whose_worker_was_killed_goes_on_when_its_status_is_read(catalog, processes, queue):
+    """The broker's visibility timeout an hour (Redis's usual): reading the job's status sends its task again."""
+    user = SupportStaffFactory(username="registrar")
+    broker = {"broker_url": redis_url(), "queue": queue, "visibility_timeout": 3600, "chunk_size": 10}
+    server = processes(
+        GunicornServer,
+        workers=2,
+        environment={
+            "CELERY_BROKER_URL": redis_url(),
+            "CELERY_TASK_DEFAULT_QUEUE": queue,
+            "PROGRAM_ENROLLMENTS_STALLED_JOB_SECONDS": "3",
+        },
+    )
+    first = processes(CeleryWorker, name="first", pause=0.2, **broker)
+    keys = [f"LOST-{index:04}" for index in range(200)]
+    items = [
+        {"student_key": key, "status": "enrolled", "curriculum_uuid": str(c.CYBERSECURITY_CURRICULUM)} for key in keys
+    ]
+    response = requests.post(
+        f"{server.url}{BASE}/programs/{c.CYBERSECURITY}/enrollments/jobs/",
+        json=items,
+        headers=server.headers(user),
+        timeout=TIMEOUT,
+    )
+    assert response.status_code == 202, response.text
+    job_id, job_url = response.json()["id"], response.headers["Location"]
+    _wait(lambda: _job(job_id).processed >= 30, "progress", JOB_TIMEOUT, first.log)
+    first.kill()
+    at_kill = _job(job_id).processed
+    killed = time.monotonic()
+
+    second = processes(CeleryWorker, name="second", **broker)
+    time.sleep(5)  # longer than STALLED_JOB_SECONDS: no message comes back by itself within the hour
+    job = _job(job_id)
+    assert (job.status, job.processed, job.attempts) == ("running", at_kill, 1)
+
+    def finished():
+        status = requests.get(job_url, headers=server.headers(user), timeout=TIMEOUT).json()
+        return status["status"] == "succeeded" and status
+
+    status = _wait(finished, "the job to finish", JOB_TIMEOUT, second.log, server.log)
+    recovered = time.monotonic() - killed
+    assert (status["processed"], status["succeeded"], status["counts"]) == (200, 200, {"enrolled": 200})
+    assert _job(job_id).attempts == 2
+    _check_results(job_id, keys, "enrolled")
+    history = Counter(ProgramEnrollment.history.model.objects.values_list("external_user_key", flat=True))
+    assert history == Counter(keys), "a learner was written more than once"
+    assert not server.errors(), server.errors()
+    print(
+        f"\nJob whose worker was killed after {at_kill} of 200 learners (visibility timeout 3600 s): sent again by a "
+        f"status read, finished {recovered:.1f} s after the kill"
+    )
+
+
+def test_a_job_submitted_while_the_broker_is_down_is_sent_when_it_is_back(catalog, processes, tmp_path):
+    """Submitting answers 202 (the job stored, queued, not sent); once a broker answers, a status read sends it."""
+    import shutil
+    import subprocess
+
+    from program_enrollments.api.jobs import JOB_NOT_SENT
+    from tests.rest_api.processes import free_port
+
+    redis_server = shutil.which("redis-server")
+    if redis_server is None:
+        pytest.skip("redis-server is not installed: the broker cannot be started during the test")
+    port = free_port()
+    broker_url = f"redis://127.0.0.1:{port}/0"
+    user = SupportStaffFactory(username="registrar")
+    server = processes(
+        GunicornServer,
+        workers=2,
+        environment={"CELERY_BROKER_URL": broker_url, "PROGRAM_ENROLLMENTS_STALLED_JOB_SECONDS": "2"},
+    )
+    keys = [f"DOWN-{index:03}" for index in range(20)]
+    items = [
+        {"student_key": key, "status": "enrolled", "curriculum_uuid": str(c.CYBERSECURITY_CURRICULUM)} for key in keys
+    ]
+    response = requests.post(
+        f"{server.url}{BASE}/programs/{c.CYBERSECURITY}/enrollments/jobs/",
+        json=items,
+        headers=server.headers(user),
+        timeout=TIMEOUT,
+    )
+    assert response.status_code == 202, response.text
+    assert (response.json()["status"], response.json()["error"]) == ("queued", JOB_NOT_SENT)
+    job_url = response.headers["Location"]
+    status = requests.get(job_url, headers=server.headers(user), timeout=TIMEOUT)
+    assert status.status_code == 200 and status.json()["status"] == "queued"
+
+    broker = subprocess.Popen(
+        [redis_server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        worker = processes(CeleryWorker, name="back", broker_url=broker_url, queue="celery")
+
+        def finished():
+            body = requests.get(job_url, headers=server.headers(user), timeout=TIMEOUT).json()
+            return body["status"] == "succeeded" and body
+
+        body = _wait(finished, "the job to be sent and run", JOB_TIMEOUT, worker.log, server.log)
+    finally:
+        broker.kill()
+        broker.wait(timeout=TIMEOUT)
+    assert (body["processed"], body["counts"], body["error"]) == (20, {"enrolled": 20}, "")
+    _check_results(body["id"], keys, "enrolled")
+    answered = server.access_log_path.read_text().splitlines()
+    assert answered and not [line for line in answered if line.rsplit(" ", 1)[-1].startswith("5")], answered

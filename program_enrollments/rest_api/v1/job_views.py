@@ -392,6 +392,9 @@ class ProgramJobView(_ProgramJobView):
         job = self.get_job()
         if job is None:
             return _no_job(job_id)
+        # A job that lost its worker, or was never sent to one, goes on when its status is read.
+        if jobs.resume_stalled_job(job):
+            job = self.get_job() or job
         return Response(job_body(request, job))
 
 
