@@ -95,15 +95,15 @@ def run_job(self, job_id: str) -> None:
 @shared_task(ignore_result=True)
 @set_code_owner_attribute
 def resume_stalled_jobs(idle_minutes: int = 30) -> int:
-    """Send ``run_job`` again for unfinished jobs without progress for ``idle_minutes``; return how many.
+    """Send ``run_job`` again for the jobs that lost their task (``api.jobs.resume_stalled_jobs``); return how many.
 
-    A job's own task comes back by itself after a worker is lost (late acknowledgement);
-    this covers a message the broker lost, and jobs run in-process whose process ended.
-    Sending a job that is still running is harmless: its chunks are serialized.
+    Running jobs without a committed chunk for ``STALLED_JOB_SECONDS`` (their worker was
+    lost: Redis would deliver the message again only after its visibility timeout), and
+    queued ones idle for ``idle_minutes`` (a message the broker lost, an in-process run
+    whose process ended). Sending a job that is still running is harmless: its chunks are
+    serialized.
     """
-    stalled = jobs.fetch_stalled_jobs(idle_minutes=idle_minutes)
-    for job_id in stalled:
-        run_job.delay(str(job_id))
+    stalled = jobs.resume_stalled_jobs(idle_minutes=idle_minutes)
     if stalled:
         log.info("Sent %d stalled jobs to be run again.", len(stalled))
     return len(stalled)

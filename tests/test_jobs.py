@@ -310,14 +310,14 @@ def test_results_csv_lists_every_learner_in_order(catalog):
     assert "".join(jobs.iter_job_results_csv(job)) == 'student_key,status,detail\r\nc1,enrolled,\r\n"c,2",enrolled,\r\n'
 
 
-def test_stalled_jobs_are_sent_again_and_old_finished_jobs_deleted(catalog):
+def test_stalled_jobs_are_sent_again_and_old_finished_jobs_deleted(catalog, django_capture_on_commit_callbacks):
     stalled = _submit_writes(catalog, ["s1"]).job
     finished = jobs.run_job(_submit_writes(catalog, ["s2"]).job.pk)
     Job.objects.filter(pk=stalled.pk).update(updated=timezone.now() - timedelta(hours=2))
     Job.objects.filter(pk=finished.pk).update(finished=timezone.now() - timedelta(days=40))
-    assert jobs.fetch_stalled_jobs(idle_minutes=30) == [stalled.pk]
 
-    assert tasks.resume_stalled_jobs.apply(kwargs={"idle_minutes": 30}).get() == 1
+    with django_capture_on_commit_callbacks(execute=True):  # sent once the task's claims commit
+        assert tasks.resume_stalled_jobs.apply(kwargs={"idle_minutes": 30}).get() == 1
     stalled.refresh_from_db()
     assert stalled.status == "succeeded"
 
@@ -326,3 +326,30 @@ def test_stalled_jobs_are_sent_again_and_old_finished_jobs_deleted(catalog):
     assert not JobResult.objects.filter(job_id=finished.pk).exists()
     with pytest.raises(InvalidRequest):
         jobs.delete_finished_jobs(retention_days=0)
+
+
+def test_the_periodic_task_sends_jobs_that_lost_their_worker_once_a_period(
+    catalog, monkeypatch, django_capture_on_commit_callbacks
+):
+    sent = []
+    monkeypatch.setattr(jobs, "_enqueue", lambda job_id, **kwargs: sent.append(job_id))
+    now = timezone.now()
+    lost = _submit_writes(catalog, ["r1"]).job  # running, its worker gone two minutes ago
+    busy = _submit_writes(catalog, ["r2"]).job  # running, a chunk committed a moment ago
+    waiting = _submit_writes(catalog, ["q1"]).job  # queued behind others for ten minutes
+    forgotten = _submit_writes(catalog, ["q2"]).job  # queued for an hour: its message was lost
+    unsent = _submit_writes(catalog, ["q3"]).job  # the broker did not take it
+    Job.objects.filter(pk__in=[lost.pk, busy.pk]).update(status="running")
+    Job.objects.filter(pk=lost.pk).update(updated=now - timedelta(seconds=121))
+    Job.objects.filter(pk=waiting.pk).update(updated=now - timedelta(minutes=10))
+    Job.objects.filter(pk=forgotten.pk).update(updated=now - timedelta(hours=1))
+    Job.objects.filter(pk=unsent.pk).update(updated=now - timedelta(seconds=121), error=jobs.JOB_NOT_SENT)
+    sent.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert set(jobs.resume_stalled_jobs(idle_minutes=30)) == {lost.pk, forgotten.pk, unsent.pk}
+    assert set(sent) == {lost.pk, forgotten.pk, unsent.pk}
+    with django_capture_on_commit_callbacks(execute=True):
+        assert jobs.resume_stalled_jobs(idle_minutes=30) == []  # claimed: not again within the period
+    assert len(sent) == 3
+    assert Job.objects.get(pk=lost.pk).updated > now - timedelta(seconds=5)

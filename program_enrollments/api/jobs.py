@@ -662,11 +662,37 @@ def resume_stalled_job(job: Job) -> bool:
     if job.updated is not None and job.updated >= cutoff:
         return False
     stalled = Q(status=Job.Status.RUNNING) | Q(status=Job.Status.QUEUED, error=JOB_NOT_SENT)
-    claimed = Job.objects.filter(stalled, pk=job.pk, updated__lt=cutoff).update(updated=now)
-    if not claimed:
-        return False
-    log.warning("Job %s (%s) has made no progress since %s: its task is sent again.", job.pk, job.status, job.updated)
-    transaction.on_commit(partial(_enqueue, job.pk, was_not_sent=unsent))
+    return _send_again(job.pk, job.status, job.updated, stalled & Q(updated__lt=cutoff), now)
+
+
+def resume_stalled_jobs(*, idle_minutes: int) -> list[UUID]:
+    """Send again every job that lost its task; return their ids (the periodic task ``resume_stalled_jobs``).
+
+    Those ``resume_stalled_job`` sends (running, or never sent, and idle for
+    ``STALLED_JOB_SECONDS``, or for ``idle_minutes`` if that is shorter), and queued jobs
+    idle for ``idle_minutes``: a message the broker lost, or an in-process run whose
+    process ended. Each is claimed as ``resume_stalled_job`` claims it, so a job waiting in
+    a long queue is sent again once per ``idle_minutes``, not at every run of the task.
+    """
+    now = timezone.now()
+    forgotten = now - timedelta(minutes=idle_minutes)
+    lost = max(now - timedelta(seconds=conf.get("STALLED_JOB_SECONDS")), forgotten)
+    stalled = (
+        Q(status=Job.Status.RUNNING, updated__lt=lost)
+        | Q(status=Job.Status.QUEUED, error=JOB_NOT_SENT, updated__lt=lost)
+        | Q(status=Job.Status.QUEUED, updated__lt=forgotten)
+    )
+    candidates = Job.objects.filter(stalled).order_by("created").values_list("pk", "status", "updated")
+    return [job_id for job_id, status, updated in candidates if _send_again(job_id, status, updated, stalled, now)]
+
+
+def _send_again(job_id, status, updated, stalled: Q, now) -> bool:
+    """Claim the job if it is still ``stalled`` (its ``updated`` moved to now) and send its task; True if sent."""
+    if not Job.objects.filter(stalled, pk=job_id).update(updated=now):
+        return False  # it moved on, or another caller claimed it
+    log.warning("Job %s (%s) has made no progress since %s: its task is sent again.", job_id, status, updated)
+    # A queued job whose task the broker did not take loses that error once it has taken it.
+    transaction.on_commit(partial(_enqueue, job_id, was_not_sent=status == Job.Status.QUEUED))
     return True
 
 
@@ -674,16 +700,6 @@ def _runs_in_process() -> bool:
     from program_enrollments import tasks  # the tasks module imports this one
 
     return bool(tasks.run_job.app.conf.task_always_eager)
-
-
-def fetch_stalled_jobs(*, idle_minutes: int) -> list[UUID]:
-    """Ids of unfinished jobs with no committed progress for ``idle_minutes`` (their task was lost)."""
-    cutoff = timezone.now() - timedelta(minutes=idle_minutes)
-    return list(
-        Job.objects.filter(status__in=[Job.Status.QUEUED, Job.Status.RUNNING], updated__lt=cutoff).values_list(
-            "pk", flat=True
-        )
-    )
 
 
 def delete_finished_jobs(*, retention_days: int) -> int:

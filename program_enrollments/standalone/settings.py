@@ -147,10 +147,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 24 * 60 * 60,  # daily
         "kwargs": {"expiration_days": 60},
     },
-    # Jobs whose message was lost (or whose in-process run ended with its process) go on.
+    # Jobs that lost their worker (STALLED_JOB_SECONDS), or whose message was lost (idle_minutes), go on.
     "program-enrollments-resume-stalled-jobs": {
         "task": "program_enrollments.tasks.resume_stalled_jobs",
-        "schedule": 10 * 60,
+        "schedule": 60,
         "kwargs": {"idle_minutes": 30},
     },
     "program-enrollments-delete-finished-jobs": {
