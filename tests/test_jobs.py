@@ -244,6 +244,25 @@ def test_idempotency_key_returns_the_same_job_and_refuses_another_request(catalo
     assert _submit_writes(catalog, ["a", "b"], requested_by=UserFactory(), idempotency_key="upload-1").created
 
 
+def test_with_a_key_only_the_key_names_the_job_even_while_an_identical_one_is_pending(catalog):
+    """A keyed submission never takes over another submission's job, or the key's promise breaks when that job ends."""
+    user = UserFactory()
+    keyless = _submit_writes(catalog, ["a", "b"], requested_by=user)
+    keyed = _submit_writes(catalog, ["a", "b"], requested_by=user, idempotency_key="retry-1")
+    assert keyed.created and keyed.job.pk != keyless.job.pk
+    assert (keyed.job.idempotency_key, keyed.job.pending_fingerprint) == ("retry-1", None)
+    other_key = _submit_writes(catalog, ["a", "b"], requested_by=user, idempotency_key="retry-2")
+    assert other_key.created and other_key.job.pk not in (keyless.job.pk, keyed.job.pk)
+    # Without a key, the identical request still finds the pending job that holds its fingerprint.
+    assert _submit_writes(catalog, ["a", "b"], requested_by=user).job.pk == keyless.job.pk
+
+    for submission in (keyless, keyed, other_key):
+        jobs.run_job(submission.job.pk)
+    again = _submit_writes(catalog, ["a", "b"], requested_by=user, idempotency_key="retry-1")
+    assert not again.created and again.job.pk == keyed.job.pk and again.job.status == "succeeded"
+    assert _results(keyed.job) == [(0, "a", "enrolled"), (1, "b", "enrolled")]
+
+
 def test_identical_submission_returns_the_unfinished_job_then_a_new_one(catalog):
     user = UserFactory()
     first = _submit_writes(catalog, ["a"], requested_by=user)

@@ -273,6 +273,10 @@ def _submit(*, kind, program_uuid, parameters, learners, requested_by, idempoten
         requested_by = None  # an anonymous or unsaved user: no one to name
     fingerprint = _fingerprint(kind, program_uuid, parameters, learners, requested_by)
     total = None if parameters.get("every_learner") else len(learners)
+    keyed = idempotency_key is not None and requested_by is not None
+    # Whether the new job is the one an identical submission without a key would find. A keyed job
+    # is not, when another job of the same request is pending: the key alone names its job.
+    pending_fingerprint = fingerprint
     for _attempt in range(3):
         existing = _existing(requested_by, idempotency_key, fingerprint)
         if existing is not None:
@@ -291,17 +295,25 @@ def _submit(*, kind, program_uuid, parameters, learners, requested_by, idempoten
                     learners=learners,
                     total=total,
                     idempotency_key=idempotency_key,
-                    pending_fingerprint=fingerprint,
+                    pending_fingerprint=pending_fingerprint,
                 )
                 transaction.on_commit(partial(_enqueue, job.pk))
         except IntegrityError:
-            continue  # an identical submission committed first: return its job
+            # The same key committed first (the next turn returns its job); or, for a keyed
+            # submission whose key is still free, another pending job of the same request.
+            if keyed:
+                pending_fingerprint = None
+            continue
         return JobSubmission(job, created=True)
     raise InvalidRequest("The job could not be submitted; send it again.")
 
 
 def _existing(requested_by, idempotency_key, fingerprint) -> Job | None:
     """The job an earlier submission made: the requester's job of this idempotency key, or the same request's.
+
+    With a key (and a requester), the key alone decides: a job of the same request made
+    without the key, or under another key, is not this key's job, or a later submission
+    with the key, once that job has finished, would get a new job.
 
     Raises:
         IdempotencyKeyReused: the idempotency key was used for a different request.
@@ -315,7 +327,7 @@ def _existing(requested_by, idempotency_key, fingerprint) -> Job | None:
                 != fingerprint
             ):
                 raise IdempotencyKeyReused("This idempotency key was already used for a different request.")
-            return job
+        return job
     return Job.objects.defer("learners").filter(pending_fingerprint=fingerprint).first()
 
 
