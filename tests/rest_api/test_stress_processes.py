@@ -3,7 +3,8 @@
 The seeded client threads of ``test_stress`` send their random mix of synchronous writes,
 transfers and reads to a gunicorn server with three worker processes, and submit background
 jobs besides (program and course enrollment writes of up to about thirty learners, transfers
-of listed learners or of every learner), some with an ``Idempotency-Key`` sent twice. The jobs
+of listed learners or of every learner), half of them with an ``Idempotency-Key``, some sent
+again (under the same key, a new one, or none). The jobs
 run on Celery workers on a Redis broker, in chunks of two learners with a pause in each
 chunk's transaction, so that they overlap the synchronous writes of the same learners. While
 the load runs, the first worker is SIGKILLed (its whole process group) as soon as a job is
@@ -12,8 +13,9 @@ the lost message again.
 
 Afterwards every job has finished with one result per learner in its order, counted as its
 results say, with documented statuses and no ``internal-error``; the same Idempotency-Key gave
-the same job; the server answered no request with a server error; and the invariants of the
-tables hold, recomputed from the rows. The seed and the load are set as for ``test_stress``
+the same job, also when every keyed submission is sent once more after the jobs ended; the
+server answered no request with a server error; and the invariants of the tables hold,
+recomputed from the rows. The seed and the load are set as for ``test_stress``
 (``STRESS_SEED``, ``STRESS_OPERATIONS``, ``STRESS_CLIENTS``, ``STRESS_SECONDS``).
 
 The server and workers are processes of their own on the test database: PostgreSQL or MariaDB,
@@ -131,8 +133,10 @@ class ProcessClient(Client):
         self.rng.shuffle(keys)
         return keys
 
-    def _job(self, kind, method, path, body):
-        headers = {"Idempotency-Key": f"{SEED}-{self.number}-{uuid4().hex}"} if self.rng.random() < 0.5 else {}
+    def _job(self, kind, method, path, body, *, keyed: bool | None = None):
+        if keyed is None:
+            keyed = self.rng.random() < 0.5
+        headers = {"Idempotency-Key": f"{SEED}-{self.number}-{uuid4().hex}"} if keyed else {}
         operation = (kind, method, path, body, headers)
         self.submitted.append(operation)
         return operation
@@ -169,9 +173,17 @@ class ProcessClient(Client):
         return self._job("job-transfer", "post", f"{BASE}/programs/{source}/transfers/jobs/", body)
 
     def job_again(self):
-        """A job sent before, again: under its Idempotency-Key, the same job comes back."""
-        keyed = [operation for operation in self.submitted if operation[4]]
-        return self.rng.choice(keyed) if keyed else self.job_write()
+        """A job sent before, again: under its Idempotency-Key (the same job must come back), under a new key, or
+        without one (an identical request while the first is pending returns it)."""
+        if not self.submitted:
+            return self.job_write()
+        kind, method, path, body, headers = self.rng.choice(self.submitted)
+        how = self.rng.choice(("same key", "new key", "no key"))
+        if how == "same key" and headers:
+            return kind, method, path, body, headers
+        if how == "new key":
+            return self._job(kind, method, path, body, keyed=True)
+        return kind, method, path, body, {}
 
 
 def kill_a_worker_mid_job(worker, load: Load, killed: list, problems: list):
@@ -263,6 +275,25 @@ def job_problems(exchanges: list[Exchange]) -> list[str]:
     return problems
 
 
+def keys_sent_again_problems(url, session, exchanges: list[Exchange]) -> list[str]:
+    """Once every job has ended, each keyed submission sent again gets its key's job, as long as jobs are kept."""
+    problems = []
+    first_job = {}
+    for exchange in exchanges:
+        first_job.setdefault(exchange.headers.get("Idempotency-Key"), exchange)
+    first_job.pop(None, None)
+    for key, exchange in first_job.items():
+        response = session.request(
+            exchange.method, url + exchange.path, json=exchange.body, headers=exchange.headers, timeout=TIMEOUT
+        )
+        if response.status_code != 202 or response.json().get("id") != exchange.payload["id"]:
+            problems.append(
+                f"Idempotency-Key {key} sent again after the jobs ended: {response.status_code} "
+                f"{response.text[:200]}, not job {exchange.payload['id']}: {exchange.describe()}"
+            )
+    return problems
+
+
 def _wait_for_jobs(job_ids, deadline) -> list[str]:
     while time.monotonic() < deadline:
         if (
@@ -305,6 +336,7 @@ def test_random_mix_with_jobs_on_workers_one_killed_keeps_the_rules(catalog, dep
     job_ids = {exchange.payload["id"] for exchange in accepted}
     problems += _wait_for_jobs(job_ids, time.monotonic() + JOB_TIMEOUT)
     elapsed = time.monotonic() - began
+    problems += keys_sent_again_problems(server.url, clients[0].session, accepted)
     problems += job_problems(accepted)
     problems += table_problems()
     problems += [f"server: {line}" for line in server.errors()]
