@@ -311,9 +311,9 @@ def _submit(*, kind, program_uuid, parameters, learners, requested_by, idempoten
 def _existing(requested_by, idempotency_key, fingerprint) -> Job | None:
     """The job an earlier submission made: the requester's job of this idempotency key, or the same request's.
 
-    With a key (and a requester), the key alone decides: a job of the same request made
-    without the key, or under another key, is not this key's job, or a later submission
-    with the key, once that job has finished, would get a new job.
+    With a key (and a requester), the key alone decides. A job of the same request made
+    without the key, or under another key, is not this key's job: were it returned, the
+    key would be stored nowhere, and once that job had finished the key would make a new one.
 
     Raises:
         IdempotencyKeyReused: the idempotency key was used for a different request.
