@@ -66,32 +66,33 @@ def check_course_enrollment_model(app_configs=None, **kwargs):
     return []
 
 
+def _positive_integer(name: str, check_id: str, hint: str | None = None) -> list:
+    """The error of setting ``name`` unless it is a positive integer (``True`` is not one)."""
+    value = conf.get(name)
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+        return []
+    return [
+        checks.Error(
+            f"{conf.SETTINGS_NAME}['{name}'] must be a positive integer, not {value!r}.",
+            hint=hint,
+            id=f"program_enrollments.{check_id}",
+        )
+    ]
+
+
 @checks.register()
 def check_chunk_size(app_configs=None, **kwargs):
-    size = conf.get("WRITE_CHUNK_SIZE")
-    if not isinstance(size, int) or isinstance(size, bool) or size < 1:
-        return [
-            checks.Error(
-                f"{conf.SETTINGS_NAME}['WRITE_CHUNK_SIZE'] must be a positive integer, not {size!r}.",
-                id="program_enrollments.E004",
-            )
-        ]
-    return []
+    return _positive_integer("WRITE_CHUNK_SIZE", "E004")
 
 
 @checks.register()
 def check_stalled_job_seconds(app_configs=None, **kwargs):
-    seconds = conf.get("STALLED_JOB_SECONDS")
-    if not isinstance(seconds, int) or isinstance(seconds, bool) or seconds < 1:
-        return [
-            checks.Error(
-                f"{conf.SETTINGS_NAME}['STALLED_JOB_SECONDS'] must be a positive integer, not {seconds!r}.",
-                hint="Seconds a running job may go without committing a chunk before its task is sent again "
-                "(default 120): longer than the slowest chunk of WRITE_CHUNK_SIZE learners.",
-                id="program_enrollments.E008",
-            )
-        ]
-    return []
+    return _positive_integer(
+        "STALLED_JOB_SECONDS",
+        "E008",
+        hint="Seconds a running job may go without committing a chunk before its task is sent again "
+        "(default 120): longer than the slowest chunk of WRITE_CHUNK_SIZE learners.",
+    )
 
 
 @checks.register()
@@ -108,14 +109,7 @@ def check_rest_limits(app_configs=None, **kwargs):
             )
         )
     for name in ("PAGE_SIZE", "MAX_PAGE_SIZE"):
-        value = conf.get(name)
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            errors.append(
-                checks.Error(
-                    f"{conf.SETTINGS_NAME}['{name}'] must be a positive integer, not {value!r}.",
-                    id="program_enrollments.E006",
-                )
-            )
+        errors.extend(_positive_integer(name, "E006"))
     return errors
 
 

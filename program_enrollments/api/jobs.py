@@ -344,12 +344,11 @@ def _enqueue(job_id, *, was_not_sent: bool = False) -> None:
     """
     from program_enrollments import tasks  # the tasks module imports this one
 
-    if _runs_in_process():
-        tasks.run_job.delay(str(job_id))
-        return
     try:
         tasks.run_job.delay(str(job_id))
     except Exception:  # noqa: BLE001 - kombu's OperationalError, or any failure of the broker's client
+        if _runs_in_process():
+            raise  # not the broker: the job itself, run here
         log.exception("Job %s could not be sent to the workers; it is sent again when its status is read.", job_id)
         Job.objects.filter(pk=job_id, status=Job.Status.QUEUED).update(error=JOB_NOT_SENT, updated=timezone.now())
         return
@@ -672,7 +671,7 @@ def resume_stalled_job(job: Job) -> bool:
     now = timezone.now()
     cutoff = now - timedelta(seconds=conf.get("STALLED_JOB_SECONDS"))
     if job.updated is not None and job.updated >= cutoff:
-        return False
+        return False  # the usual answer to a read, without a query
     stalled = Q(status=Job.Status.RUNNING) | Q(status=Job.Status.QUEUED, error=JOB_NOT_SENT)
     return _send_again(job.pk, job.status, job.updated, stalled & Q(updated__lt=cutoff), now)
 

@@ -86,6 +86,21 @@ def _job(job_id) -> Job:
     return Job.objects.defer("learners").get(pk=job_id)
 
 
+def _post_enrollments_job(server, user, keys, **headers) -> requests.Response:
+    """POST a job enrolling ``keys`` in the Cybersecurity program (create only); it must be accepted."""
+    items = [
+        {"student_key": key, "status": "enrolled", "curriculum_uuid": str(c.CYBERSECURITY_CURRICULUM)} for key in keys
+    ]
+    response = requests.post(
+        f"{server.url}{BASE}/programs/{c.CYBERSECURITY}/enrollments/jobs/",
+        json=items,
+        headers={**server.headers(user), **headers},
+        timeout=TIMEOUT,
+    )
+    assert response.status_code == 202, response.text
+    return response
+
+
 def _check_results(job_id, keys, status):
     """Every learner has exactly one result, in the job's order, with ``status``."""
     rows = list(
@@ -106,15 +121,10 @@ def test_worker_killed_mid_job_is_replaced_and_each_learner_is_written_once(cata
     )
     first = processes(CeleryWorker, name="first", visibility_timeout=3, chunk_size=10, pause=0.2, **broker)
     keys = [f"KILL-{index:04}" for index in range(300)]
-    items = [
-        {"student_key": key, "status": "enrolled", "curriculum_uuid": str(c.CYBERSECURITY_CURRICULUM)} for key in keys
-    ]
-    url = f"{server.url}{BASE}/programs/{c.CYBERSECURITY}/enrollments/jobs/"
-    headers = {**server.headers(user), "Idempotency-Key": "kill-test"}
+    idempotency = {"Idempotency-Key": "kill-test"}
 
     # POST creates only: a learner written twice would get "conflict" the second time.
-    response = requests.post(url, json=items, headers=headers, timeout=TIMEOUT)
-    assert response.status_code == 202, response.text
+    response = _post_enrollments_job(server, user, keys, **idempotency)
     job_id = response.json()["id"]
     job_url = response.headers["Location"]
 
@@ -135,8 +145,8 @@ def test_worker_killed_mid_job_is_replaced_and_each_learner_is_written_once(cata
     assert (job.status, job.total, job.processed, job.succeeded, job.failed) == ("succeeded", 300, 300, 300, 0)
     assert job.attempts >= 2, "the message was not delivered again"
     # Sent again once it has run: the same job, not run again.
-    again = requests.post(url, json=items, headers=headers, timeout=TIMEOUT)
-    assert again.status_code == 202 and again.json()["id"] == job_id and again.json()["status"] == "succeeded"
+    again = _post_enrollments_job(server, user, keys, **idempotency)
+    assert again.json()["id"] == job_id and again.json()["status"] == "succeeded"
     assert _job(job_id).attempts == job.attempts
     _check_results(job_id, keys, "enrolled")
     assert ProgramEnrollment.objects.count() == 300
@@ -207,16 +217,7 @@ def test_a_job_whose_worker_was_killed_goes_on_when_its_status_is_read(catalog, 
     )
     first = processes(CeleryWorker, name="first", pause=0.2, **broker)
     keys = [f"LOST-{index:04}" for index in range(200)]
-    items = [
-        {"student_key": key, "status": "enrolled", "curriculum_uuid": str(c.CYBERSECURITY_CURRICULUM)} for key in keys
-    ]
-    response = requests.post(
-        f"{server.url}{BASE}/programs/{c.CYBERSECURITY}/enrollments/jobs/",
-        json=items,
-        headers=server.headers(user),
-        timeout=TIMEOUT,
-    )
-    assert response.status_code == 202, response.text
+    response = _post_enrollments_job(server, user, keys)
     job_id, job_url = response.json()["id"], response.headers["Location"]
     _wait(lambda: _job(job_id).processed >= 30, "progress", JOB_TIMEOUT, first.log)
     first.kill()
@@ -266,16 +267,7 @@ def test_a_job_submitted_while_the_broker_is_down_is_sent_when_it_is_back(catalo
         environment={"CELERY_BROKER_URL": broker_url, "PROGRAM_ENROLLMENTS_STALLED_JOB_SECONDS": "2"},
     )
     keys = [f"DOWN-{index:03}" for index in range(20)]
-    items = [
-        {"student_key": key, "status": "enrolled", "curriculum_uuid": str(c.CYBERSECURITY_CURRICULUM)} for key in keys
-    ]
-    response = requests.post(
-        f"{server.url}{BASE}/programs/{c.CYBERSECURITY}/enrollments/jobs/",
-        json=items,
-        headers=server.headers(user),
-        timeout=TIMEOUT,
-    )
-    assert response.status_code == 202, response.text
+    response = _post_enrollments_job(server, user, keys)
     assert (response.json()["status"], response.json()["error"]) == ("queued", JOB_NOT_SENT)
     job_url = response.headers["Location"]
     status = requests.get(job_url, headers=server.headers(user), timeout=TIMEOUT)
